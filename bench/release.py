@@ -1,0 +1,111 @@
+"""Benchmark 2: the daily release for N members with energy in one channel, against one raw SQL
+UPDATE of the same N account rows; and the settling process's peak memory."""
+
+from __future__ import annotations
+
+import datetime
+
+from .common import peak_rss_mb, progress, timed
+
+
+def _populate(channel, members: int) -> None:
+    """Members, their accounts and one posting that gives each energy and contribution, all
+    set-based (creating a million members one by one would take longer than the benchmark)."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        progress(f"creating {members} members with accounts")
+        c.execute(
+            "INSERT INTO dividend_member (channel_id, referral_code, tier_code, granted_tier_code,"
+            " created_at) SELECT %s, 'B' || lpad(i::text, 12, '0'),"
+            " (ARRAY['member','silver','gold','platinum'])[1 + i %% 4], '', now()"
+            " FROM generate_series(1, %s) AS i",
+            [channel.pk, members],
+        )
+        c.execute(
+            "INSERT INTO dividend_account (channel_id, member_id, kind, unit, balance,"
+            " may_go_negative) SELECT %s, m.id, k.kind, k.unit, 0, false"
+            " FROM dividend_member m CROSS JOIN (VALUES ('points', 'PTS'), ('energy', 'ENERGY'),"
+            " ('contribution', 'CONTRIB'), ('wallet', %s)) AS k(kind, unit)"
+            " WHERE m.channel_id = %s",
+            [channel.pk, channel.currency, channel.pk],
+        )
+        progress("one posting giving every member energy and contribution")
+        c.execute(
+            "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
+            " VALUES (%s, 'bench:seed', 'bench_seed', %s, '', now()) RETURNING id",
+            [channel.pk, datetime.date(2026, 1, 1)],
+        )
+        txn = c.fetchone()[0]
+        c.execute(
+            "WITH legs AS (SELECT a.id, a.unit, CASE a.kind WHEN 'energy'"
+            "   THEN 10 + (a.member_id %% 50) * 7 ELSE 5 + (a.member_id %% 97)"
+            "   END::numeric AS amount"
+            "   FROM dividend_account a WHERE a.channel_id = %(ch)s"
+            "   AND a.kind IN ('energy', 'contribution'))"
+            " INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
+            " SELECT %(txn)s, id, unit, amount FROM legs"
+            " UNION ALL SELECT %(txn)s, s.id, s.unit, -(SELECT sum(amount) FROM legs l"
+            "   WHERE l.unit = s.unit) FROM dividend_account s WHERE s.channel_id = %(ch)s"
+            "   AND s.member_id IS NULL AND s.kind IN ('energy_issued', 'contribution_issued')",
+            {"ch": channel.pk, "txn": txn},
+        )
+        c.execute(
+            "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
+            " VALUES (%s, 'bench:fund', 'order_funding', %s, '', now()) RETURNING id",
+            [channel.pk, datetime.date(2026, 1, 1)],
+        )
+        txn = c.fetchone()[0]
+        c.execute(
+            "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
+            " SELECT %s, id, unit, CASE kind WHEN 'platform' THEN -%s::numeric ELSE %s::numeric END"
+            " FROM dividend_account WHERE channel_id = %s AND member_id IS NULL"
+            " AND kind IN ('platform', 'release_pool') AND unit = %s",
+            [txn, members * 3, members * 3, channel.pk, channel.currency],
+        )
+        c.execute("VACUUM ANALYZE dividend_account")
+        c.execute("VACUUM ANALYZE dividend_member")
+        c.execute("VACUUM ANALYZE dividend_entry")
+
+
+def run(members: int) -> dict:
+    from django.db import connection, transaction
+
+    from saleor_dividend_plugin.channels import configure_channel
+    from saleor_dividend_plugin.locks import lock_channel
+    from saleor_dividend_plugin.release import run_release
+
+    channel = configure_channel("bench-release", "USD", {}, True)
+    _populate(channel, members)
+
+    progress(f"baseline: one UPDATE of {members} wallet rows")
+    with timed() as baseline, transaction.atomic(), connection.cursor() as c:
+        c.execute(
+            "UPDATE dividend_account SET may_go_negative = NOT may_go_negative"
+            " WHERE channel_id = %s AND kind = 'wallet'",
+            [channel.pk],
+        )
+        transaction.set_rollback(True)
+    with connection.cursor() as c:
+        c.execute("VACUUM ANALYZE dividend_account")
+
+    progress(f"release for {members} members")
+    with timed() as release, transaction.atomic():
+        lock_channel(channel.pk)
+        result = run_release(channel, datetime.date(2026, 1, 1), "bench:release")
+    ratio = release["seconds"] / baseline["seconds"]
+    memory = peak_rss_mb()
+    return {
+        "name": f"daily release, {members} members",
+        "value": round(release["seconds"], 2),
+        "unit": "s",
+        "baseline": round(baseline["seconds"], 2),
+        "baseline_name": f"one raw UPDATE of {members} account rows",
+        "ratio": round(ratio, 2),
+        "targets": {"ratio <= 3": ratio <= 3, "peak memory <= 300 MB": memory <= 300},
+        "details": {
+            "members_paid": result.members_paid,
+            "released": str(result.released),
+            "peak_rss_mb": round(memory, 1),
+        },
+    }

@@ -1,0 +1,3 @@
+"""Order dividend and consumption value-added rewards for Saleor stores."""
+
+__version__ = "0.1.0"

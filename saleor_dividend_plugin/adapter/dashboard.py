@@ -1,0 +1,33 @@
+"""The live figures the Dashboard shows under a channel's settings (read-only OUTPUT fields)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, Sum
+
+from ..ledger import Accounts
+from ..models import AccountKind, Channel, QueueEntry, QueueStatus
+from ..money import ZERO, round_down
+from ..points import point_value
+from .host import SaleorHost
+
+NOT_CONFIGURED = "Shown once the plugin has been saved for this channel."
+
+
+def live_figures(channel_slug: str) -> dict[str, str]:
+    figures = {"storefront_graphql_url": SaleorHost().graphql_url(channel_slug)}
+    # Shown while the plugin is switched off too: what the pools and the queue hold is still owed.
+    channel = Channel.objects.filter(slug=channel_slug).first()
+    if channel is None:
+        return figures | dict.fromkeys(("dividend_pool", "queue", "point_value"), NOT_CONFIGURED)
+    currency = channel.currency
+    accounts = Accounts(channel)
+    queue = QueueEntry.objects.filter(channel=channel, status=QueueStatus.WAITING).aggregate(
+        waiting=Count("pk"), owed=Sum(F("target") - F("received"))
+    )
+    pool = accounts.system(AccountKind.DIVIDEND_POOL).balance
+    owed = round_down(queue["owed"] or ZERO, currency)
+    return figures | {
+        "dividend_pool": f"{round_down(pool, currency):f} {currency}",
+        "queue": f"{queue['waiting']} waiting, {owed:f} {currency} still to pay",
+        "point_value": f"{point_value(channel, accounts).normalize():f} {currency} per point",
+    }

@@ -1,0 +1,22 @@
+"""`SaleorHost`: what the core asks of its host (`host.Host`), answered by Saleor."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from saleor.core.utils import build_absolute_uri
+
+from . import PLUGIN_ID, auth, gift_cards, orders
+
+
+class SaleorHost:
+    load_order = staticmethod(orders.load_order)
+    issue_gift_card = staticmethod(gift_cards.issue_gift_card)
+    authenticate = staticmethod(auth.authenticate)
+    has_permission = staticmethod(auth.has_permission)
+
+    def graphql_url(self, channel: str) -> str:
+        """The storefront's rewards endpoint for `channel`, served by the plugin's webhook."""
+        path = reverse(
+            "plugins-per-channel", kwargs={"channel_slug": channel, "plugin_id": PLUGIN_ID}
+        )
+        return build_absolute_uri(f"{path}graphql/")

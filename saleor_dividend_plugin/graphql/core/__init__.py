@@ -1,0 +1,1 @@
+"""What every part of the rewards API shares: request context, scalars, pagination, mutations."""

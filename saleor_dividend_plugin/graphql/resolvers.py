@@ -1,0 +1,180 @@
+"""What the queries read. Every queryset here is limited to the request's channel; member-level
+ones to the member the caller is allowed to see, decided by the caller of these functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
+
+from .. import models
+from ..ledger import channel_day
+from ..models import AccountKind, QueueStatus
+from ..money import ZERO
+from .core.context import RequestError
+from .core.types import money
+from .core.validators import decode_id, storable
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """A customer's rewards in the request's channel. `member` is None for a customer who has no
+    membership yet: the account reads as empty and nothing is created by looking at it."""
+
+    member: models.Member | None
+
+
+@dataclass(frozen=True)
+class PointValueView:
+    day: object
+    value: object
+    backing: object
+    outstanding: object
+
+
+def resolve_reward_account(info) -> AccountView | None:
+    context = info.context
+    if context.user is None:
+        return None
+    member = models.Member.objects.filter(channel=context.channel, user_id=context.user.pk).first()
+    return AccountView(member)
+
+
+def resolve_reward_member(info, id=None, email=None) -> AccountView | None:
+    context = info.context
+    if (id is None) == (email is None):
+        raise RequestError("Give either `id` or `email`.")
+    members = models.Member.objects.filter(channel=context.channel)
+    if id is not None:
+        try:
+            pk = decode_id(id, "RewardAccount")
+        except ValidationError as error:
+            raise RequestError(f"Not a RewardAccount ID: {id[:80]!r}.") from error
+        member = members.filter(pk=pk).first()
+    elif not storable(email):
+        member = None  # no address can hold it, and PostgreSQL refuses to compare with it
+    else:
+        field = get_user_model().get_email_field_name()
+        member = members.filter(**{f"user__{field}__iexact": email.strip()}).first()
+    return AccountView(member) if member else None
+
+
+def _days(queryset, field: str, day_range):
+    if day_range:
+        if day_range.get("gte") is not None:
+            queryset = queryset.filter(**{f"{field}__gte": day_range["gte"]})
+        if day_range.get("lte") is not None:
+            queryset = queryset.filter(**{f"{field}__lte": day_range["lte"]})
+    return queryset
+
+
+def resolve_queue_entries(info, member, filter=None):
+    if member is None:
+        return models.QueueEntry.objects.none()
+    ahead = (
+        models.QueueEntry.objects.filter(
+            channel_id=OuterRef("channel_id"), status=QueueStatus.WAITING, seq__lte=OuterRef("seq")
+        )
+        .order_by()
+        .values("channel_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    entries = (
+        models.QueueEntry.objects.filter(member=member)
+        .select_related("order")
+        .annotate(position=Case(When(status=QueueStatus.WAITING, then=Subquery(ahead))))
+    )
+    if filter and filter.get("statuses"):
+        entries = entries.filter(status__in=filter["statuses"])
+    return entries
+
+
+def resolve_releases(info, member, filter=None):
+    if member is None:
+        return models.Release.objects.none()
+    return _days(models.Release.objects.filter(member=member), "day", (filter or {}).get("day"))
+
+
+def resolve_history(info, member, filter=None):
+    if member is None:
+        return models.Entry.objects.none()
+    lines = models.Entry.objects.filter(account__member=member).select_related(
+        "account", "transaction", "transaction__order"
+    )
+    filter = filter or {}
+    lines = _days(lines, "transaction__day", filter.get("day"))
+    if filter.get("kinds"):
+        lines = lines.filter(transaction__kind__in=filter["kinds"])
+    if filter.get("accounts"):
+        lines = lines.filter(account__kind__in=filter["accounts"])
+    return lines
+
+
+def resolve_withdrawals(info, member, filter=None):
+    if member is None:
+        return models.Withdrawal.objects.none()
+    return _statuses(models.Withdrawal.objects.filter(member=member), filter)
+
+
+def resolve_channel_withdrawals(info, filter=None):
+    withdrawals = models.Withdrawal.objects.filter(member__channel=info.context.channel)
+    return _statuses(withdrawals, filter)
+
+
+def _statuses(withdrawals, filter):
+    if filter and filter.get("statuses"):
+        withdrawals = withdrawals.filter(status__in=filter["statuses"])
+    return withdrawals
+
+
+def resolve_gift_cards(info, member):
+    if member is None:
+        return models.GiftCardIssue.objects.none()
+    return models.GiftCardIssue.objects.filter(member=member)
+
+
+def resolve_dividend_pool(info) -> dict:
+    context = info.context
+    channel = context.channel
+    pool = context.accounts.system(AccountKind.DIVIDEND_POOL)
+    flows = models.Entry.objects.filter(account=pool).aggregate(
+        funded=Sum("amount", filter=Q(amount__gt=0)), paid=Sum("amount", filter=Q(amount__lt=0))
+    )
+    queue = models.QueueEntry.objects.filter(channel=channel).aggregate(
+        waiting=Count("pk", filter=Q(status=QueueStatus.WAITING)),
+        remaining=Sum(F("target") - F("received"), filter=Q(status=QueueStatus.WAITING)),
+        freed=Count("pk", filter=Q(status=QueueStatus.FREED)),
+    )
+    currency = channel.currency
+    return {
+        "enabled": channel.settings.dividend_enabled,
+        "balance": money(pool.balance, currency),
+        "funded": money(flows["funded"] or ZERO, currency),
+        "paid": money(-(flows["paid"] or ZERO), currency),
+        "queue_length": queue["waiting"],
+        "queue_remaining": money(queue["remaining"] or ZERO, currency),
+        "entries_freed": queue["freed"],
+    }
+
+
+def resolve_reward_tiers(info):
+    return info.context.channel.settings.tiers
+
+
+def resolve_point_value(info) -> PointValueView:
+    context = info.context
+    accounts = context.accounts
+    return PointValueView(
+        day=channel_day(context.channel),
+        value=context.point_value,
+        backing=accounts.system(AccountKind.POINTS_BACKING).balance,
+        outstanding=-accounts.system(AccountKind.POINTS_ISSUED).balance,
+    )
+
+
+def resolve_point_value_history(info, filter=None):
+    values = models.PointValue.objects.filter(channel=info.context.channel)
+    return _days(values, "day", (filter or {}).get("day"))

@@ -1,0 +1,185 @@
+"""The one way to move value: `post`. Everything a member earns, spends or loses is a posting."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import (
+    MEMBER_KINDS,
+    SOURCE_KINDS,
+    Account,
+    AccountKind,
+    Channel,
+    LedgerTransaction,
+    Member,
+)
+from .money import CONTRIBUTION, ENERGY, POINTS
+
+MEMBER_UNITS = {
+    AccountKind.POINTS: POINTS,
+    AccountKind.ENERGY: ENERGY,
+    AccountKind.CONTRIBUTION: CONTRIBUTION,
+}
+SYSTEM_UNITS = {
+    AccountKind.POINTS_ISSUED: POINTS,
+    AccountKind.ENERGY_ISSUED: ENERGY,
+    AccountKind.CONTRIBUTION_ISSUED: CONTRIBUTION,
+}
+
+
+class UnbalancedPosting(ValueError):
+    pass
+
+
+def unit_of(kind: str, channel: Channel) -> str:
+    return MEMBER_UNITS.get(kind) or SYSTEM_UNITS.get(kind) or channel.currency
+
+
+def channel_day(channel: Channel, when: datetime.datetime | None = None) -> datetime.date:
+    """The channel's business day (its configured timezone) at `when`."""
+    return (when or timezone.now()).astimezone(channel.settings.tz).date()
+
+
+class Accounts:
+    """The accounts of one channel, loaded once per unit of work."""
+
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self._system: dict[tuple[str, str], Account] = {}
+        self._member: dict[tuple[int, str], Account] = {}
+
+    def system(self, kind: str, unit: str | None = None) -> Account:
+        unit = unit or unit_of(kind, self.channel)
+        if not self._system:
+            for account in Account.objects.filter(channel=self.channel, member__isnull=True):
+                self._system[(account.kind, account.unit)] = account
+        account = self._system.get((kind, unit))
+        if account is None:
+            account, _ = Account.objects.get_or_create(
+                channel=self.channel,
+                member=None,
+                kind=kind,
+                unit=unit,
+                defaults={"may_go_negative": kind in SOURCE_KINDS},
+            )
+            self._system[(kind, unit)] = account
+        return account
+
+    def load(self, member_id: int | None) -> None:
+        """The system accounts and those of one member in one query: what a confirmation uses."""
+        accounts = Account.objects.filter(channel=self.channel, member__isnull=True)
+        if member_id is not None:
+            accounts |= Account.objects.filter(channel=self.channel, member_id=member_id)
+        for account in accounts:
+            if account.member_id is None:
+                self._system[(account.kind, account.unit)] = account
+            else:
+                self._member[(account.member_id, account.kind)] = account
+
+    def write_off(self, unit: str) -> Account:
+        return self.system(AccountKind.WRITE_OFF, unit)
+
+    def member(self, member: Member | int, kind: str) -> Account:
+        member_id = getattr(member, "pk", member)
+        key = (member_id, kind)
+        if key not in self._member:
+            for account in Account.objects.filter(member_id=member_id):
+                self._member[(member_id, account.kind)] = account
+        return self._member[key]
+
+    def load_members(self, member_ids: Iterable[int]) -> None:
+        wanted = [m for m in set(member_ids) if (m, AccountKind.WALLET) not in self._member]
+        for account in Account.objects.filter(member_id__in=wanted):
+            self._member[(account.member_id, account.kind)] = account
+
+
+def open_member_accounts(member: Member) -> None:
+    Account.objects.bulk_create(
+        [
+            Account(
+                channel_id=member.channel_id,
+                member=member,
+                kind=kind,
+                unit=unit_of(kind, member.channel),
+            )
+            for kind in sorted(MEMBER_KINDS)
+        ]
+    )
+
+
+def post(
+    channel: Channel,
+    key: str,
+    kind: str,
+    legs: Iterable[tuple[Account, Decimal]],
+    *,
+    day: datetime.date,
+    order=None,
+    member: Member | None = None,
+    memo: str = "",
+    savepoint: bool = True,
+) -> LedgerTransaction | None:
+    """Post a balanced transaction once. Returns None when `key` was posted before (a replay).
+
+    Legs with a zero amount are dropped; legs on the same account are merged. The database checks
+    the balance again, keeps the materialized balances and refuses a member balance below zero.
+    `savepoint=False` suits callers whose whole unit of work fails with the posting anyway.
+    """
+    merged: dict[int, list] = {}
+    for account, amount in legs:
+        amount = Decimal(amount)
+        if amount == 0:
+            continue
+        slot = merged.setdefault(account.pk, [account, Decimal(0)])
+        slot[1] += amount
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for account, amount in merged.values():
+        totals[account.unit] += amount
+    off = {unit: total for unit, total in totals.items() if total != 0}
+    if off:
+        raise UnbalancedPosting(f"posting {key!r} does not balance: {off}")
+    entries = [(account, amount) for account, amount in merged.values() if amount != 0]
+    # The transaction and its entries in one statement: one round trip, and the entries are
+    # written only when the key is new.
+    with transaction.atomic(savepoint=savepoint), connection.cursor() as cursor:
+        cursor.execute(
+            "WITH txn AS (INSERT INTO dividend_transaction"
+            " (channel_id, key, kind, day, order_id, member_id, memo, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (key) DO NOTHING RETURNING id),"
+            " legs AS (INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
+            " SELECT txn.id, leg.account_id, leg.unit, leg.amount FROM txn,"
+            " unnest(%s::bigint[], %s::varchar[], %s::numeric[]) AS leg(account_id, unit, amount))"
+            " SELECT id FROM txn",
+            [
+                channel.pk,
+                key,
+                kind,
+                day,
+                getattr(order, "pk", None),
+                getattr(member, "pk", None),
+                memo[:255],
+                timezone.now(),
+                [account.pk for account, _ in entries],
+                [account.unit for account, _ in entries],
+                [amount for _, amount in entries],
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    for account, amount in entries:
+        account.balance += amount
+    return LedgerTransaction(
+        pk=row[0], channel=channel, key=key, kind=kind, day=day, order=order, member=member
+    )
+
+
+def already_posted(key: str) -> bool:
+    return LedgerTransaction.objects.filter(key=key).exists()

@@ -1,0 +1,179 @@
+"""Members: created on a customer's first order in a channel, with a referral code and accounts."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from .config import ChannelConfig
+from .ledger import open_member_accounts
+from .locks import lock_channel
+from .models import Channel, Member, OrderRecord, OrderStatus, TierChange
+
+# No 0/O or 1/I: codes are read aloud and typed from screenshots.
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MAX_REFERRAL_DEPTH = 3
+
+
+class ReferralError(ValueError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def member_for(channel: Channel, user_id) -> Member:
+    """The customer's membership in the channel, created on first use."""
+    member = Member.objects.filter(channel=channel, user_id=user_id).first()
+    if member is not None:
+        return member
+    lowest = channel.settings.tiers[0].code
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                member = Member.objects.create(
+                    channel=channel,
+                    user_id=user_id,
+                    referral_code=new_referral_code(),
+                    tier_code=lowest,
+                )
+                open_member_accounts(member)
+                return member
+        except IntegrityError:
+            # Either another worker created the member first, or the code collided.
+            member = Member.objects.filter(channel=channel, user_id=user_id).first()
+            if member is not None:
+                return member
+    raise RuntimeError("could not allocate a unique referral code")
+
+
+def referrer_chain(member: Member) -> list[Member]:
+    """Level 1, 2, 3 referrers of `member`, nearest first."""
+    chain, current = [], member
+    while current.referrer_id and len(chain) < MAX_REFERRAL_DEPTH:
+        current = Member.objects.get(pk=current.referrer_id)
+        chain.append(current)
+    return chain
+
+
+def set_referrer(member: Member, code: str) -> Member:
+    """Attach `member` to the owner of referral `code`, once, before their first confirmed order."""
+    code = (code or "").strip().upper()
+    with transaction.atomic():
+        # The channel lock, not a row lock: two customers naming each other at once must not both
+        # pass the cycle check, and an order confirmed meanwhile must either see the referrer or
+        # make this too late.
+        lock_channel(member.channel_id)
+        member = Member.objects.get(pk=member.pk)
+        if member.referrer_id:
+            raise ReferralError("ALREADY_SET", "A referrer has already been set for this account.")
+        confirmed = OrderRecord.objects.filter(member=member, status=OrderStatus.CONFIRMED)
+        if member.first_confirmed_at or confirmed.exists():
+            raise ReferralError(
+                "TOO_LATE", "A referrer can only be set before the first paid order."
+            )
+        referrer = Member.objects.filter(channel_id=member.channel_id, referral_code=code).first()
+        if referrer is None:
+            raise ReferralError("NOT_FOUND", "No customer in this channel has that referral code.")
+        if referrer.pk == member.pk:
+            raise ReferralError("SELF_REFERRAL", "You cannot refer yourself.")
+        # Walk up from the referrer: meeting `member` would close a cycle.
+        ancestors, ancestor = 0, referrer
+        while True:
+            ancestors += 1
+            if ancestor.referrer_id == member.pk:
+                raise ReferralError("CYCLE", "That referral would create a referral cycle.")
+            if not ancestor.referrer_id or ancestors > MAX_REFERRAL_DEPTH:
+                break
+            ancestor = Member.objects.get(pk=ancestor.referrer_id)
+        # Chains are limited to MAX_REFERRAL_DEPTH levels, counting the customers `member` has
+        # already referred (multi-level schemes beyond that are unlawful in many places).
+        depth = ancestors + _referral_height(member)
+        if depth > MAX_REFERRAL_DEPTH:
+            raise ReferralError(
+                "DEPTH_EXCEEDED",
+                f"Referral chains are limited to {MAX_REFERRAL_DEPTH} levels; this one would "
+                f"have {depth}.",
+            )
+        member.referrer = referrer
+        member.referrer_set_at = timezone.now()
+        member.save(update_fields=["referrer", "referrer_set_at"])
+        return member
+
+
+def _referral_height(member: Member) -> int:
+    """How many levels of referrals hang below `member` (0 when nobody used its code)."""
+    height, level = 0, [member.pk]
+    while level and height <= MAX_REFERRAL_DEPTH:
+        level = list(Member.objects.filter(referrer_id__in=level).values_list("pk", flat=True))
+        if level:
+            height += 1
+    return height
+
+
+def effective_tier(config: ChannelConfig, member: Member, contribution) -> str:
+    """The highest tier the member's contribution reaches, or its granted tier if that is higher."""
+    by_contribution = config.tier_for_contribution(contribution)
+    code = by_contribution.code if by_contribution else config.tiers[0].code
+    if config.tier_rank(member.granted_tier_code) > config.tier_rank(code):
+        code = member.granted_tier_code
+    return code
+
+
+def update_tier(config: ChannelConfig, member: Member, contribution, reason: str, order=None):
+    """Recompute the member's tier and record a change if there is one.
+
+    Saves the grant too: a grant can change without changing the tier (a gold member by
+    contribution buying a gold gift package), and must outlive a later fall in contribution.
+    """
+    code = effective_tier(config, member, contribution)
+    if code != member.tier_code:
+        TierChange.objects.create(
+            member=member, previous=member.tier_code, tier=code, reason=reason, order=order
+        )
+        member.tier_code = code
+    member.save(update_fields=["tier_code", "granted_tier_code"])
+    return code
+
+
+def grant_tier(config: ChannelConfig, member: Member, code: str, contribution, order=None):
+    """A gift package grants tier `code`, unless the member already holds a higher grant."""
+    if config.tier_rank(code) > config.tier_rank(member.granted_tier_code):
+        member.granted_tier_code = code
+    return update_tier(config, member, contribution, "gift_package", order=order)
+
+
+def refresh_tiers(channel: Channel) -> int:
+    """Re-rank every member of the channel after its tiers were reconfigured, in one statement.
+    Returns how many members changed tier (each change is recorded)."""
+    config = channel.settings
+    tiers = ", ".join(["(%s, %s::int, %s::numeric)"] * len(config.tiers))
+    params = [p for rank, t in enumerate(config.tiers) for p in (t.code, rank, t.min_contribution)]
+    with transaction.atomic():
+        lock_channel(channel.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH tiers(code, rank, min_contribution) AS (VALUES {tiers}),"
+                " ranked AS ("
+                "   SELECT m.id, m.tier_code AS previous, greatest("
+                "       (SELECT max(rank) FROM tiers WHERE min_contribution <= c.balance),"
+                "       (SELECT rank FROM tiers WHERE code = m.granted_tier_code)) AS rank"
+                "     FROM dividend_member m"
+                "     JOIN dividend_account c ON c.member_id = m.id AND c.kind = 'contribution'"
+                "    WHERE m.channel_id = %s),"
+                " changed AS ("
+                "   UPDATE dividend_member m SET tier_code = t.code"
+                "     FROM ranked r JOIN tiers t ON t.rank = r.rank"
+                "    WHERE m.id = r.id AND m.tier_code <> t.code"
+                "   RETURNING m.id, r.previous, t.code)"
+                " INSERT INTO dividend_tier_change (member_id, previous, tier, reason, created_at)"
+                " SELECT id, previous, code, 'configuration', %s FROM changed",
+                [*params, channel.pk, timezone.now()],
+            )
+            return cursor.rowcount

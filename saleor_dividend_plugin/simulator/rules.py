@@ -1,0 +1,64 @@
+"""The arithmetic of the rules, free of Django, for the in-memory ledger of the simulator.
+
+The database path computes the same figures with Decimal and SQL; `tests/test_simulator_replay.py`
+replays one event stream through both and finds identical ledgers.
+
+Amounts are integers in the currency's minor unit; configuration decimals (never more than 8
+places, see `config._decimal`) are integers scaled by `SCALE`.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal
+
+SCALE_PLACES = 8
+SCALE = 10**SCALE_PLACES
+# The release unit value is truncated to this many places (release.UNIT_SCALE).
+UNIT_PLACES = 20
+POINT_VALUE_PLACES = Decimal("0.00000001")  # points.VALUE_PLACES
+
+
+def scaled(value: Decimal) -> int:
+    """A configuration decimal as an integer of 10**-8 units (exact: the parser allows 8 places)."""
+    return int(value.scaleb(SCALE_PLACES))
+
+
+def to_minor(amount: Decimal, minor_units: int) -> int:
+    return int(amount.scaleb(minor_units).to_integral_value(rounding=ROUND_DOWN))
+
+
+def from_minor(amount: int, minor_units: int) -> Decimal:
+    return Decimal(amount).scaleb(-minor_units)
+
+
+def release_unit(budget: int, weighted: int) -> int:
+    """The release unit value u = trunc(B / sum(contribution x weight), 20), in 10**-20 units,
+    from the budget in minor units and the weighted contribution in 10**-(minor units + 8)."""
+    return budget * 10 ** (SCALE_PLACES + UNIT_PLACES) // weighted
+
+
+def release_amounts(weighted: list[int], energy: list[int], unit: int) -> list[int]:
+    """Each member's release r = min(energy, round_down(contribution x weight x u)) in minor
+    units, from contribution x weight in 10**-(minor units + 8) and u in 10**-20 units; 0 for a
+    member without energy."""
+    divisor = 10 ** (SCALE_PLACES + UNIT_PLACES)
+    return [
+        (a if (a := w * unit // divisor) < held else held) if held else 0
+        for w, held in zip(weighted, energy, strict=True)
+    ]
+
+
+def backed_point_value(backing: Decimal, outstanding: Decimal) -> Decimal:
+    """Backing per outstanding point, truncated to 8 places (points.backed_value)."""
+    if outstanding <= 0:
+        return Decimal(0)
+    return (backing / outstanding).quantize(POINT_VALUE_PLACES, rounding=ROUND_DOWN)
+
+
+def scheduled_point_value(previous: Decimal | None, initial, daily, maximum) -> Decimal:
+    """Where the rate-mode schedule stands on a day, from where it stood the day before
+    (points.appreciate)."""
+    if previous is None:
+        return initial
+    grown = (min(previous, maximum) * (1 + daily)).quantize(POINT_VALUE_PLACES, rounding=ROUND_DOWN)
+    return min(grown, maximum)

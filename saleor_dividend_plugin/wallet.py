@@ -1,0 +1,265 @@
+"""The wallet (DESIGN §10): store credit a member spends as a gift card or asks staff to pay out,
+and staff corrections of wallets and points.
+
+Every function works under the channel lock inside one database transaction and posts through
+`ledger.post` with the caller's idempotency key. A key that was posted before raises
+WalletError("DUPLICATE") and changes nothing, so a retried request can never pay twice; the
+caller reads the outcome of the first request from the member's history.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import points as points_module
+from .host import GiftCardsUnavailable, get_host
+from .ledger import Accounts, already_posted, channel_day, post
+from .locks import lock_channel
+from .models import (
+    AccountKind,
+    GiftCardIssue,
+    LedgerTransaction,
+    Member,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from .money import POINTS, minor_units, round_down
+
+# What points.redeem says, in the wallet's words.
+_REDEMPTION_CODES = {
+    "INVALID": "INVALID_AMOUNT",
+    "BELOW_MINIMUM": "BELOW_MINIMUM",
+    "INSUFFICIENT": "INSUFFICIENT_FUNDS",
+    "WORTHLESS": "BELOW_MINIMUM",
+    "DUPLICATE": "DUPLICATE",
+}
+_DETAILS_LENGTH = Withdrawal._meta.get_field("details").max_length
+
+
+class WalletError(ValueError):
+    """codes: INVALID_AMOUNT, INSUFFICIENT_FUNDS, BELOW_MINIMUM, WITHDRAWALS_DISABLED,
+    GIFT_CARDS_UNAVAILABLE, NOT_FOUND, ALREADY_DECIDED, DUPLICATE, INVALID_DETAILS"""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _number(value) -> Decimal:
+    # Floats are refused: 0.1 + 0.2 is not an amount of money.
+    if isinstance(value, bool | float):
+        raise WalletError("INVALID_AMOUNT", "Amounts must be given as decimal numbers.")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise WalletError("INVALID_AMOUNT", f"{value!r} is not an amount.") from None
+    if not number.is_finite():
+        raise WalletError("INVALID_AMOUNT", "Amounts must be finite.")
+    # Beyond what a Decimal(20, 3) column holds.
+    if number != 0 and number.adjusted() >= 16:
+        raise WalletError("INVALID_AMOUNT", "That amount is too large.")
+    return number
+
+
+def money_amount(value, currency: str, *, signed: bool = False) -> Decimal:
+    """`value` as an amount of `currency`: above zero (or nonzero when `signed`), in whole minor
+    units. Raises WalletError INVALID_AMOUNT."""
+    amount = _number(value)
+    if amount == 0 or (amount < 0 and not signed):
+        raise WalletError("INVALID_AMOUNT", "The amount must be above zero.")
+    if round_down(amount, currency) != amount:
+        raise WalletError(
+            "INVALID_AMOUNT",
+            f"{currency} amounts have at most {minor_units(currency)} decimal places.",
+        )
+    return round_down(amount, currency)
+
+
+def _points_amount(value) -> Decimal:
+    amount = _number(value)
+    if amount == 0 or amount != amount.to_integral_value():
+        raise WalletError("INVALID_AMOUNT", "Points are whole numbers other than zero.")
+    return amount.quantize(Decimal(1))
+
+
+def _not_replayed(*keys: str) -> None:
+    if any(already_posted(key) for key in keys):
+        raise WalletError("DUPLICATE", "This request was already carried out.")
+
+
+def _covered(amount: Decimal, balance: Decimal, what: str) -> None:
+    if amount > balance:
+        raise WalletError(
+            "INSUFFICIENT_FUNDS", f"The {what} holds {balance.quantize(amount):f}, not {amount:f}."
+        )
+
+
+def _post(member: Member, key: str, kind: str, legs, memo: str = "") -> LedgerTransaction:
+    channel = member.channel
+    txn = post(channel, key, kind, legs, day=channel_day(channel), member=member, memo=memo)
+    if txn is None:
+        raise WalletError("DUPLICATE", "This request was already carried out.")
+    return txn
+
+
+def convert_to_gift_card(member: Member, amount, *, key: str) -> GiftCardIssue:
+    """Move `amount` from the wallet into a host gift card assigned to the customer.
+
+    The posting and the host's gift card are made in one transaction: if the host cannot issue
+    the card, nothing is posted.
+    """
+    channel = member.channel
+    amount = money_amount(amount, channel.currency)
+    with transaction.atomic():
+        lock_channel(channel.pk)
+        _not_replayed(key)
+        if member.user_id is None:
+            raise WalletError("NOT_FOUND", "The customer account no longer exists.")
+        accounts = Accounts(channel)
+        wallet = accounts.member(member, AccountKind.WALLET)
+        _covered(amount, wallet.balance, "wallet")
+        legs = [(wallet, -amount), (accounts.system(AccountKind.GIFT_CARDS), amount)]
+        _post(member, key, "gift_card", legs, memo=f"gift card of {amount:f}")
+        try:
+            card = get_host().issue_gift_card(
+                user_id=member.user_id,
+                channel=channel.slug,
+                currency=channel.currency,
+                amount=amount,
+                note="Store credit from the rewards wallet",
+            )
+        except GiftCardsUnavailable as error:
+            raise WalletError("GIFT_CARDS_UNAVAILABLE", str(error)) from None
+        return GiftCardIssue.objects.create(
+            member=member, amount=amount, gift_card_id=card.id, code=card.code
+        )
+
+
+def redeem_points_to_gift_card(member: Member, points, *, key: str) -> GiftCardIssue:
+    """Redeem `points` and turn the whole credit into a gift card, both or neither.
+
+    Posts the redemption under `<key>:points` and the gift card under `key`.
+    """
+    with transaction.atomic():
+        lock_channel(member.channel_id)
+        _not_replayed(key, f"{key}:points")
+        try:
+            credit = points_module.redeem(member, points, key=f"{key}:points")
+        except points_module.RedemptionError as error:
+            raise WalletError(_REDEMPTION_CODES[error.code], error.message) from None
+        return convert_to_gift_card(member, credit, key=key)
+
+
+def request_withdrawal(member: Member, amount, details: str, *, key: str) -> Withdrawal:
+    """Set `amount` aside from the wallet until staff pay it out (or reject the request)."""
+    channel = member.channel
+    config = channel.settings
+    if not config.withdrawals_enabled:
+        raise WalletError("WITHDRAWALS_DISABLED", "This store does not pay out wallet credit.")
+    amount = money_amount(amount, channel.currency)
+    if amount < config.min_withdrawal:
+        raise WalletError(
+            "BELOW_MINIMUM", f"Withdrawals start at {config.min_withdrawal:f} {channel.currency}."
+        )
+    details = (details or "").strip()
+    if not details or len(details) > _DETAILS_LENGTH:
+        raise WalletError(
+            "INVALID_DETAILS",
+            f"Say where to pay the money, in at most {_DETAILS_LENGTH} characters.",
+        )
+    with transaction.atomic():
+        lock_channel(channel.pk)
+        _not_replayed(key)
+        accounts = Accounts(channel)
+        wallet = accounts.member(member, AccountKind.WALLET)
+        _covered(amount, wallet.balance, "wallet")
+        withdrawal = Withdrawal.objects.create(
+            member=member, amount=amount, status=WithdrawalStatus.REQUESTED, details=details
+        )
+        legs = [(wallet, -amount), (accounts.system(AccountKind.WITHDRAWALS_PENDING), amount)]
+        _post(member, key, "withdrawal_request", legs, memo=f"withdrawal {withdrawal.pk}")
+        return withdrawal
+
+
+def decide_withdrawal(
+    withdrawal_id: int, *, approve: bool, staff: str, reason: str = ""
+) -> Withdrawal:
+    """Approve (the money was paid outside the store) or reject (it goes back to the wallet)."""
+    try:
+        withdrawal_id = int(withdrawal_id)
+    except (TypeError, ValueError):
+        raise WalletError("NOT_FOUND", "No such withdrawal request.") from None
+    found = Withdrawal.objects.filter(pk=withdrawal_id).select_related("member__channel").first()
+    if found is None:
+        raise WalletError("NOT_FOUND", "No such withdrawal request.")
+    member = found.member
+    channel = member.channel
+    with transaction.atomic():
+        lock_channel(channel.pk)
+        withdrawal = Withdrawal.objects.select_for_update().get(pk=withdrawal_id)
+        if withdrawal.status != WithdrawalStatus.REQUESTED:
+            raise WalletError("ALREADY_DECIDED", f"This request was already {withdrawal.status}.")
+        accounts = Accounts(channel)
+        pending = accounts.system(AccountKind.WITHDRAWALS_PENDING)
+        if approve:
+            to, status = accounts.system(AccountKind.WITHDRAWALS_PAID), WithdrawalStatus.APPROVED
+        else:
+            to, status = accounts.member(member, AccountKind.WALLET), WithdrawalStatus.REJECTED
+        # One key for either decision: a request is decided once.
+        key = f"ch:{channel.pk}:withdrawal:{withdrawal.pk}:decision"
+        txn = post(
+            channel,
+            key,
+            f"withdrawal_{status}",
+            [(pending, -withdrawal.amount), (to, withdrawal.amount)],
+            day=channel_day(channel),
+            member=member,
+            memo=f"withdrawal {withdrawal.pk} by {staff}",
+        )
+        if txn is None:
+            raise WalletError("ALREADY_DECIDED", "This request was already decided.")
+        withdrawal.status = status
+        withdrawal.decided_at = timezone.now()
+        withdrawal.decided_by = (staff or "")[:255]
+        withdrawal.reason = (reason or "")[:255]
+        withdrawal.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+        return withdrawal
+
+
+def adjust(
+    member: Member, kind: str, amount, *, reason: str, staff: str, key: str
+) -> LedgerTransaction:
+    """A staff correction of the member's wallet or points, up or down, never below zero.
+
+    Wallet credit comes from (and goes back to) the platform's funding; points are issued as a
+    new lot (usable for `points_expire_days` like earned points) or taken soonest-expiring first.
+    """
+    channel = member.channel
+    if kind == "wallet":
+        amount = money_amount(amount, channel.currency, signed=True)
+        account_kind, source_kind, unit = AccountKind.WALLET, AccountKind.PLATFORM, None
+    elif kind == "points":
+        amount = _points_amount(amount)
+        account_kind, source_kind, unit = AccountKind.POINTS, AccountKind.POINTS_ISSUED, POINTS
+    else:
+        raise ValueError(f"kind must be 'points' or 'wallet', got {kind!r}")
+    with transaction.atomic():
+        lock_channel(channel.pk)
+        _not_replayed(key)
+        accounts = Accounts(channel)
+        account = accounts.member(member, account_kind)
+        if amount < 0:
+            _covered(-amount, account.balance, kind)
+        legs = [(account, amount), (accounts.system(source_kind, unit), -amount)]
+        memo = f"{staff}: {reason}"
+        txn = _post(member, key, f"adjustment_{kind}", legs, memo=memo)
+        if kind == "points":
+            if amount > 0:
+                points_module.add_lot(member, amount, txn.day)
+            else:
+                points_module.consume_lots(member, -amount)
+        return LedgerTransaction.objects.get(pk=txn.pk)

@@ -1,0 +1,104 @@
+"""The storefront's rewards endpoint at Saleor's plugin URL, with Saleor's own tokens."""
+
+from .storefront import REWARDS_URL, post_rewards, saleor_token
+
+REWARDS = """
+{
+  rewardAccount {
+    email points wallet { amount currency }
+    queueEntries(first: 5) { edges { node { target { amount } received { amount } } } }
+  }
+}"""
+
+
+def test_a_customer_reads_their_rewards_with_their_saleor_token(
+    storefront, customer_user, api_client, client
+):
+    storefront.buy(customer_user, quantity=3)
+    token = saleor_token(api_client, customer_user)
+
+    response = post_rewards(client, REWARDS, token)
+
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    account = response.json()["data"]["rewardAccount"]
+    assert account["email"] == customer_user.email
+    assert account["points"] == "30"
+    assert account["wallet"] == {"amount": "0.00", "currency": "USD"}
+    (entry,) = account["queueEntries"]["edges"]
+    assert entry["node"] == {"target": {"amount": "30.00"}, "received": {"amount": "0.00"}}
+
+
+def test_without_a_token_nobody_is_signed_in(storefront, client):
+    response = post_rewards(client, REWARDS)
+
+    assert response.status_code == 200
+    assert response.json()["data"] == {"rewardAccount": None}
+
+
+def test_a_token_saleor_rejects_is_refused(storefront, customer_user, api_client, client):
+    token = saleor_token(api_client, customer_user)
+    # Changing the password signs the customer out everywhere: Saleor rotates the token key.
+    customer_user.set_password("new password")
+    customer_user.jwt_token_key = "rotated"
+    customer_user.save()
+
+    response = post_rewards(client, REWARDS, token)
+
+    assert response.status_code == 401
+    assert "errors" in response.json()
+
+
+def test_browser_and_preflight_requests(storefront, client):
+    playground = client.get(REWARDS_URL)
+    preflight = client.options(REWARDS_URL, HTTP_ORIGIN="https://shop.example.com")
+
+    assert playground.status_code == 200
+    assert playground["Content-Type"].startswith("text/html")
+    assert preflight.status_code == 200
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+
+
+def test_only_the_graphql_path_is_served(storefront, client):
+    without_slash = REWARDS_URL.removesuffix("/")
+    elsewhere = REWARDS_URL.replace("graphql", "admin")
+
+    assert post_rewards(client, REWARDS, url=without_slash).status_code == 200
+    assert post_rewards(client, REWARDS, url=elsewhere).status_code == 404
+    # Per-channel only: Saleor's global plugin route refuses it.
+    assert client.post("/plugins/global/saleor_dividend_plugin/graphql/").status_code == 404
+
+
+def test_a_channel_without_the_plugin_active_serves_nothing(configure_plugin, channel_USD, client):
+    configure_plugin(channel_USD, active=False)
+
+    assert post_rewards(client, REWARDS).status_code == 404
+
+
+MEMBER = """
+query($email: String!) { rewardMember(email: $email) { email points } }
+"""
+
+
+def test_staff_read_a_customers_rewards_with_saleors_manage_orders(
+    storefront, customer_user, staff_user, permission_group_manage_orders, api_client, client
+):
+    storefront.buy(customer_user, quantity=3)
+    query = {"query": MEMBER, "variables": {"email": customer_user.email}}
+
+    def read():
+        token = saleor_token(api_client, staff_user)
+        return client.post(
+            REWARDS_URL,
+            query,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        ).json()
+
+    refused = read()
+    permission_group_manage_orders.user_set.add(staff_user)
+    allowed = read()
+
+    assert refused["data"] == {"rewardMember": None}
+    assert "MANAGE_ORDERS" in refused["errors"][0]["message"]
+    assert allowed == {"data": {"rewardMember": {"email": customer_user.email, "points": "30"}}}

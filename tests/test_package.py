@@ -1,0 +1,65 @@
+"""The distribution as Saleor sees it: entry point, app, migrations."""
+
+import configparser
+import io
+from pathlib import Path
+
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_entry_point_name_is_the_django_app_module():
+    # Saleor appends the entry point NAME to INSTALLED_APPS, so it must be the app module.
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    entry = cfg["options.entry_points"]["saleor.plugins"].strip()
+    assert entry == "saleor_dividend_plugin = saleor_dividend_plugin.plugin:DividendPlugin"
+
+
+def test_installed_distribution_lists_the_plugin_entry_point():
+    from importlib.metadata import entry_points
+
+    found = {ep.name: ep.value for ep in entry_points(group="saleor.plugins")}
+    assert found["saleor_dividend_plugin"] == "saleor_dividend_plugin.plugin:DividendPlugin"
+
+
+def test_stack_pins_match_saleor():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    requires = cfg["options"]["install_requires"]
+    for pin in (
+        "Django>=5.2,<5.3",
+        "graphene==2.1.9",
+        "graphql-core==2.3.2",
+        "celery[redis]>=5.6,<5.7",
+        "django-celery-beat>=2.8,<2.9",
+        "psycopg[binary]>=3",
+    ):
+        assert pin in requires
+    assert "graphene-django" not in requires
+
+
+def test_models_and_migrations_agree(db):
+    out = io.StringIO()
+    # Exits non-zero (SystemExit) when a model change has no migration.
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+def test_core_never_imports_saleor():
+    core = [
+        p
+        for p in (ROOT / "saleor_dividend_plugin").rglob("*.py")
+        if "adapter" not in p.parts and p.name != "plugin.py"
+    ]
+    assert core
+    offenders = [
+        str(p)
+        for p in core
+        if any(
+            line.lstrip().startswith(("import saleor", "from saleor ", "from saleor."))
+            for line in p.read_text().splitlines()
+        )
+    ]
+    assert offenders == []
