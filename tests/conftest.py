@@ -18,6 +18,8 @@ from standalone_host.store.host import snapshot
 from standalone_host.store.models import StoreOrder
 from standalone_host.workers import start_worker, stop_workers, wait_until_ready
 
+from .tally import COUNTS
+
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent
 _users = itertools.count(1)
@@ -191,3 +193,10 @@ def celery_worker_process(start_celery_worker):
     """One real Celery worker (two pool processes) on the Redis broker; returns its process."""
     [worker] = start_celery_worker(concurrency=2)
     return worker
+
+
+def pytest_terminal_summary(terminalreporter):
+    if COUNTS:
+        terminalreporter.section("reliability counts")
+        for what, n in sorted(COUNTS.items()):
+            terminalreporter.write_line(f"{what:48} {n:>10,}")

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from saleor_dividend_plugin.config import DEFAULTS, FIELDS, ConfigError, parse_config
 
+from .tally import count
+
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
@@ -125,6 +127,7 @@ def test_unknown_keys_such_as_saleors_active_flag_are_ignored():
     )
 )
 def test_random_input_is_either_accepted_or_refused_with_a_config_error(values):
+    count("fuzz: Dashboard configurations")
     try:
         config = parse_config(values)
     except ConfigError as error:

@@ -25,6 +25,8 @@ from saleor_dividend_plugin.tasks import sync_order_task
 from standalone_host.store import services
 from standalone_host.workers import start_worker, stop_workers
 
+from .tally import count
+
 pytestmark = pytest.mark.worker
 
 
@@ -96,6 +98,7 @@ def test_a_connection_dropped_mid_transaction_is_retried_and_applied_once(
         wait_for(lambda: waiting_for_lock(holder), what="the sync to wait for the lock")
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(%s)", [waiting_for_lock(holder)])
+        count("faults: database connection dropped mid-transaction")
         # The dropped transaction left nothing behind.
         assert not OrderRecord.objects.filter(order_id=str(first.pk)).exists()
         sync_order_task.delay(str(second.pk))
@@ -119,6 +122,7 @@ def test_a_worker_killed_mid_task_leaves_nothing_and_the_redelivered_task_applie
         wait_for(lambda: waiting_for_lock(holder), what="the sync to wait for the lock")
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
+        count("faults: worker killed mid-task")
     wait_for(lambda: waiting_for_lock(0) is None, what="the killed transaction to end")
     assert not OrderRecord.objects.filter(order_id=str(order.pk)).exists()
     assert not LedgerTransaction.objects.exists()
@@ -198,6 +202,7 @@ def test_tasks_queued_across_a_broker_restart_are_applied_once(
         send(order)
     broker.stop()
     broker.start()
+    count("faults: broker restarted with tasks queued")
     env = {
         "CELERY_BROKER_URL": broker.url,
         "CELERY_RESULT_BACKEND": f"redis://127.0.0.1:{broker.port}/1",
@@ -209,6 +214,7 @@ def test_tasks_queued_across_a_broker_restart_are_applied_once(
         wait_for(lambda: all(applied_once(o) for o in orders), timeout=90, what="the queue")
         # Restarted again under a running worker: it reconnects and takes the next events.
         broker.stop()
+        count("faults: broker restarted under a running worker")
         later = paid_order(shop.channel, make_user(), "40")
         broker.start()
         send(later)

@@ -29,6 +29,7 @@ from saleor_dividend_plugin.graphql.schema import schema
 from saleor_dividend_plugin.models import Account, Entry, LedgerTransaction, Withdrawal
 
 from .graphql.conftest import Api, account_id, withdrawal_id
+from .tally import count
 from .test_wallet import GiftCardHost
 
 LEAKS = re.compile(
@@ -237,6 +238,7 @@ def fuzz(store, operation, caller):
     before = ledger_state()
     body = api(query, variables, user=store["callers"][caller])
     check_response(api, body, before, kind)
+    count("fuzz: GraphQL operations generated from the schema")
 
 
 FUZZ_SETTINGS = dict(

@@ -20,6 +20,7 @@ from saleor_dividend_plugin.members import (
 from saleor_dividend_plugin.models import AccountKind, LedgerTransaction, Member
 
 from .graphql.conftest import Api
+from .tally import count
 
 SET_REFERRER = """
 mutation ($code: String!) {
@@ -59,6 +60,7 @@ def test_no_sequence_of_referrals_builds_a_cycle_or_a_deep_chain(make_channel, m
     channel = make_channel(slug=f"graph-{make_user().pk}")
     people = new_members(channel, make_user, 7)
     for referred, referrer in attempts:
+        count("referral attacks: links attempted")
         member = Member.objects.get(pk=people[referred].pk)
         before = referrers(channel)
         try:

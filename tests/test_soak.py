@@ -34,6 +34,7 @@ from standalone_host.store import services
 from standalone_host.store.models import StoreOrder
 
 from .conftest import Shop
+from .tally import count
 
 pytestmark = pytest.mark.worker
 logger = logging.getLogger(__name__)
@@ -148,6 +149,8 @@ def run_soak(start_celery_worker, make_shop, make_user, clock, *, orders, worker
     ResultSet(flood.results + settlements).join_native(timeout=orders + 120, propagate=True)
     events = len(flood.results)
     logger.info("%d order events for %d orders, %d settlement runs", events, orders, 3)
+    count("soak: order events processed by workers", events)
+    count("soak: settlement runs alongside", len(settlements))
 
     channel = shop.channel
     assert audit_channel(channel) == []

@@ -42,6 +42,8 @@ from standalone_host.store import services
 from standalone_host.store.host import StandaloneHost, snapshot
 from standalone_host.store.models import StoreOrder
 
+from .tally import count
+
 D = Decimal
 logger = logging.getLogger(__name__)
 START = datetime.datetime(2025, 3, 10, 9, 0, tzinfo=datetime.UTC)
@@ -325,6 +327,8 @@ def run_machine(clock, settings_, **options):
         ),
     )
     logger.info("%d steps in %d examples", Steps.run, options["max_examples"])
+    count("state machine: steps, each followed by the audit", Steps.run)
+    count("state machine: random runs", options["max_examples"])
     return Steps.run
 
 

@@ -34,6 +34,8 @@ from saleor_dividend_plugin.models import (
 from saleor_dividend_plugin.tasks import settle_channel_day, settle_due_days, sync_order_task
 from standalone_host.store import services
 
+from .tally import count
+
 D = Decimal
 BEHIND = {"timezone": "Etc/GMT+12"}
 AHEAD = {"timezone": "Pacific/Kiritimati"}
@@ -233,6 +235,7 @@ def test_a_settlement_killed_mid_release_pays_every_member_once_when_run_again(
     wait_for(lambda: backend_running("dividend_release_calc"), what="the release to start")
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
+    count(f"faults: worker killed mid-release ({members:,} members)")
     # The database rolls the release back once its connection is found dead
     wait_for(lambda: not settlement_lock_held(channel), what="the killed settlement to end")
     assert not pending.ready()
