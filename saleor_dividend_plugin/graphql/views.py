@@ -7,6 +7,7 @@ to `graphql_view`, which takes the channel from `?channel=<slug>` or an `X-Chann
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
@@ -14,7 +15,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from graphql.error import GraphQLError, GraphQLSyntaxError, format_error
+from graphql.execution import execute
 from graphql.language.parser import parse
+from graphql.validation import validate
 
 from ..host import get_host
 from ..models import Channel
@@ -67,8 +70,7 @@ def handle_graphql_request(request, channel_slug: str | None) -> HttpResponse:
 def _execute(request, channel_slug: str | None) -> HttpResponse:
     try:
         query, variables, operation_name = _parse_body(request)
-        document = parse(query)
-        check_size(document)
+        document, invalid = _document(query)
     except RequestDataTooBig:
         return _error_response(RequestError("Request body exceeds maximum size."), 413)
     except GraphQLSyntaxError as error:
@@ -87,10 +89,21 @@ def _execute(request, channel_slug: str | None) -> HttpResponse:
         token_error = ExpiredToken if expired else InvalidToken
         return _error_response(token_error(str(error) or "Invalid token."), 401)
 
+    if invalid:
+        return JsonResponse({"errors": [_format(error) for error in invalid]}, status=400)
     context = RewardContext(channel, user)
-    result = schema.execute(
-        document, variable_values=variables, operation_name=operation_name, context_value=context
-    )
+    try:
+        result = execute(
+            schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+        )
+    except Exception as error:  # noqa: BLE001
+        # Raised before any field runs: variables that do not fit their types, an unknown
+        # operationName. (graphql-core's own entry point reports these the same way.)
+        return JsonResponse({"errors": [_format(error)]}, status=400)
     body = {}
     if result.errors:
         body["errors"] = [_format(error) for error in result.errors]
@@ -98,6 +111,16 @@ def _execute(request, channel_slug: str | None) -> HttpResponse:
         return JsonResponse(body, status=400)
     body["data"] = result.data
     return JsonResponse(body)
+
+
+@functools.lru_cache(maxsize=256)
+def _document(query: str):
+    """The parsed document and its validation errors, once per query text. A storefront sends
+    the same few operations again and again, and validating one costs more than running it.
+    Refused documents (syntax, size) raise and are not kept."""
+    document = parse(query)
+    check_size(document)
+    return document, tuple(validate(schema, document))
 
 
 class JsonNumber(str):

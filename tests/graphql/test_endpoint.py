@@ -194,3 +194,21 @@ def test_oversized_documents_are_refused_before_they_run(api, rewarded, customer
     assert body["errors"][0]["message"] == "At most 4 mutations per request."
     few = " ".join(f"a{n}: rewardAccount {{ {page} }}" for n in range(4))
     assert len(api.data(f"{{ {few} }}", user=customer)) == 4
+
+
+def test_a_query_text_is_parsed_and_validated_once(api, customer, monkeypatch):
+    from saleor_dividend_plugin.graphql import views
+
+    validated = []
+    real = views.validate
+    monkeypatch.setattr(views, "validate", lambda *args: validated.append(1) or real(*args))
+    views._document.cache_clear()
+    for _ in range(3):
+        assert api.data(ME, user=customer) == {"rewardAccount": {"points": "0"}}
+    assert len(validated) == 1
+    # An invalid document is refused each time with the same errors, also validated once.
+    for _ in range(2):
+        body = api("{ rewardAccount { nope } }", user=customer)
+        assert api.status == 400
+        assert "nope" in body["errors"][0]["message"]
+    assert len(validated) == 2
