@@ -106,12 +106,19 @@ POOL_KINDS = {AccountKind.DIVIDEND_POOL, AccountKind.RELEASE_POOL, AccountKind.P
 
 class Account(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="accounts")
+    # Looked up by the (member, kind) index below: one index less to maintain per balance update.
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        db_index=False,
     )
     kind = models.CharField(max_length=24, choices=AccountKind.choices)
     unit = models.CharField(max_length=8)
-    # Kept by the database from the entries (see sql/ledger.sql); never written by Python.
+    # Kept by the database from the entries (sql/ledger.sql, sql/ledger_bulk.sql); never
+    # written by Python.
     balance = models.DecimalField(default=Decimal(0), **MONEY)
     may_go_negative = models.BooleanField(default=False)
 
@@ -168,12 +175,22 @@ class LedgerTransaction(models.Model):
 class Entry(models.Model):
     # Indexed together with id (below) so that the ledger trigger can tell in O(1) whether a
     # transaction already had entries before the current statement.
+    # Both references are checked once per statement by the ledger trigger instead of once per
+    # row by foreign keys (sql/ledger_bulk.sql), which also enforces (account, unit) against the
+    # account's own unit. The (account, transaction) index below serves account look-ups.
     transaction = models.ForeignKey(
-        LedgerTransaction, on_delete=models.PROTECT, related_name="entries", db_index=False
+        LedgerTransaction,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_index=False,
+        db_constraint=False,
     )
-    # The database enforces (account, unit) against the account's own unit: sql/ledger.sql.
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="entries", db_constraint=False
+        Account,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        db_constraint=False,
+        db_index=False,
     )
     unit = models.CharField(max_length=8)
     amount = models.DecimalField(**MONEY)
@@ -320,9 +337,13 @@ class PointValue(models.Model):
 class Release(models.Model):
     """A member's share of one day's release, with the figures that produced it."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
+    # Served by the (channel, day, member) and (member, day) indexes below: a release writes a
+    # row per member, each index less is a million fewer index insertions.
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+", db_index=False)
     day = models.DateField()
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="releases")
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="releases", db_index=False
+    )
     contribution = models.DecimalField(**MONEY)
     weight = models.DecimalField(max_digits=20, decimal_places=8)
     energy = models.DecimalField(**MONEY)

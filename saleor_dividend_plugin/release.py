@@ -64,6 +64,9 @@ def run_release(channel: Channel, day: datetime.date, key: str) -> ReleaseResult
     tier_values = ", ".join(["(%s, %s::numeric)"] * len(config.tiers))
     tier_params = [p for t in config.tiers for p in (t.code, t.release_weight)]
     with connection.cursor() as cursor:
+        # For this transaction only: the ledger trigger sums and sorts two entries per member;
+        # with the default 4 MB that spills to disk from a few hundred thousand members on.
+        cursor.execute("SELECT set_config('work_mem', '64MB', true)")
         cursor.execute("DROP TABLE IF EXISTS dividend_release_calc")
         # Contribution and energy as they stood at the end of `day`: the balances less what
         # postings of later days (orders paid after midnight, later releases) changed, so a day

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from saleor_dividend_plugin.ledger import Accounts, UnbalancedPosting, post
+from saleor_dividend_plugin.ledger import Accounts, UnbalancedPosting, channel_day, post
 from saleor_dividend_plugin.members import member_for
 from saleor_dividend_plugin.models import Account, AccountKind, Entry, LedgerTransaction
 
@@ -122,8 +122,47 @@ def test_entry_unit_must_be_its_accounts_unit(channel, accounts):
         _raw_posting(channel, "units", [(platform, D(-1)), (points, D(1))])
         # the legs balance in numbers but not per unit: PTS is not USD
     fake = Account(pk=points.pk, unit="USD")
-    with pytest.raises(IntegrityError, match="dividend_entry_account_unit"), transaction.atomic():
+    with pytest.raises(IntegrityError, match="has another unit"), transaction.atomic():
         _raw_posting(channel, "units2", [(platform, D(-1)), (fake, D(1))])
+    missing = Account(pk=10**9, unit="USD")
+    with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
+        _raw_posting(channel, "units3", [(platform, D(-1)), (missing, D(1))])
+    assert not Entry.objects.exists()
+
+
+def test_entries_need_their_transaction(channel, accounts):
+    platform = accounts.system(AccountKind.PLATFORM)
+    pool = accounts.system(AccountKind.DIVIDEND_POOL)
+    with (
+        pytest.raises(IntegrityError, match="ledger transaction 999999 does not exist"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
+            " VALUES (999999, %s, 'USD', -1), (999999, %s, 'USD', 1)",
+            [platform.pk, pool.pk],
+        )
+
+
+def test_an_account_with_entries_cannot_go_away_or_change_unit(channel, accounts):
+    platform = accounts.system(AccountKind.PLATFORM)
+    pool = accounts.system(AccountKind.DIVIDEND_POOL)
+    post(channel, "k", "test", [(platform, D(-5)), (pool, D(5))], day=channel_day(channel))
+    for statement in (
+        "DELETE FROM dividend_account WHERE id = %s",
+        "UPDATE dividend_account SET unit = 'EUR' WHERE id = %s",
+    ):
+        with (
+            pytest.raises(IntegrityError, match="has ledger entries"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [pool.pk])
+    assert Account.objects.get(pk=pool.pk).unit == "USD"
+    # An account nobody posted to yet may still be tidied away.
+    unused = accounts.system(AccountKind.WRITE_OFF)
+    Account.objects.filter(pk=unused.pk).delete()
 
 
 def test_points_are_whole(channel, accounts, make_user):
