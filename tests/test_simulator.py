@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import time
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -316,17 +315,6 @@ def test_console_script_is_declared():
     cfg.read(ROOT / "setup.cfg")
     scripts = cfg["options.entry_points"]["console_scripts"]
     assert "dividend-simulate = saleor_dividend_plugin.simulator.cli:main" in scripts
-
-
-@pytest.mark.slow
-def test_a_million_orders_in_a_minute():
-    scenario = load_scenario(SCENARIOS / "steady.json").with_flow(
-        {"orders_per_day": 2800, "customers": 50000}
-    )
-    started = time.process_time()
-    result = simulate(scenario)
-    assert result.engine.total.orders > 1_000_000
-    assert time.process_time() - started <= 60
 
 
 @pytest.mark.slow
