@@ -71,7 +71,10 @@ def paginate(
     if before:
         page = page.filter(_beyond(keys, _decode(model, keys, before), forward=False))
     order = ordering if forward else tuple(_flip(name) for name in ordering)
-    rows = list(page.order_by(*order)[: size + 1])
+    # The page's keys first, in a subquery, then its rows: what the queryset joins for display
+    # (a history line's transaction and order) is fetched for one page, not for every match.
+    in_page = page.order_by(*order).values("pk")[: size + 1]
+    rows = list(queryset.filter(pk__in=in_page).order_by(*order))
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
