@@ -173,11 +173,11 @@ class LedgerTransaction(models.Model):
 
 
 class Entry(models.Model):
-    # Indexed together with id (below) so that the ledger trigger can tell in O(1) whether a
-    # transaction already had entries before the current statement.
-    # Both references are checked once per statement by the ledger trigger instead of once per
-    # row by foreign keys (sql/ledger_bulk.sql), which also enforces (account, unit) against the
-    # account's own unit. The (account, transaction) index below serves account look-ups.
+    # Both references are checked once per statement by the ledger trigger, not once per row by
+    # foreign keys (sql/ledger_bulk.sql); the trigger also holds (account, unit) to the account's
+    # own unit. Indexes below: (transaction, id) tells the trigger in O(1) whether a transaction
+    # already had entries before the current statement; (account, transaction) serves account
+    # look-ups.
     transaction = models.ForeignKey(
         LedgerTransaction,
         on_delete=models.PROTECT,

@@ -8,7 +8,6 @@ workers, who settle every ended day while they sync the orders.
 
 import datetime
 import json
-import logging
 import random
 import time
 from decimal import ROUND_DOWN, Decimal
@@ -37,7 +36,6 @@ from .conftest import Shop
 from .tally import count
 
 pytestmark = pytest.mark.worker
-logger = logging.getLogger(__name__)
 D = Decimal
 CENT = D("0.01")
 PAST_DAYS = 4
@@ -148,7 +146,6 @@ def run_soak(start_celery_worker, make_shop, make_user, clock, *, orders, worker
     # Every task ends, none failed
     ResultSet(flood.results + settlements).join_native(timeout=orders + 120, propagate=True)
     events = len(flood.results)
-    logger.info("%d order events for %d orders, %d settlement runs", events, orders, 3)
     count("soak: order events processed by workers", events)
     count("soak: settlement runs alongside", len(settlements))
 

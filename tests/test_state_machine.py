@@ -8,7 +8,6 @@ ledger, and replaying the step's order events and settlement must change nothing
 """
 
 import datetime
-import logging
 from decimal import Decimal
 
 import pytest
@@ -45,7 +44,6 @@ from standalone_host.store.models import StoreOrder
 from .tally import count
 
 D = Decimal
-logger = logging.getLogger(__name__)
 START = datetime.datetime(2025, 3, 10, 9, 0, tzinfo=datetime.UTC)
 CUSTOMERS = 4
 
@@ -326,7 +324,6 @@ def run_machine(clock, settings_, **options):
             **options,
         ),
     )
-    logger.info("%d steps in %d examples", Steps.run, options["max_examples"])
     count("state machine: steps, each followed by the audit", Steps.run)
     count("state machine: random runs", options["max_examples"])
     return Steps.run

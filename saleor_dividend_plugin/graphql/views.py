@@ -100,7 +100,7 @@ def _execute(request, channel_slug: str | None) -> HttpResponse:
             variable_values=variables,
             operation_name=operation_name,
         )
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         # Raised before any field runs: variables that do not fit their types, an unknown
         # operationName. (graphql-core's own entry point reports these the same way.)
         return JsonResponse({"errors": [_format(error)]}, status=400)
