@@ -1,4 +1,4 @@
-"""The arithmetic of the rules, free of Django, for the in-memory ledger of the simulator.
+"""The arithmetic of the rules in integers.
 
 The database path computes the same figures with Decimal and SQL; `tests/test_simulator_replay.py`
 replays one event stream through both and finds identical ledgers.
@@ -54,11 +54,3 @@ def backed_point_value(backing: Decimal, outstanding: Decimal) -> Decimal:
         return Decimal(0)
     return (backing / outstanding).quantize(POINT_VALUE_PLACES, rounding=ROUND_DOWN)
 
-
-def scheduled_point_value(previous: Decimal | None, initial, daily, maximum) -> Decimal:
-    """Where the rate-mode schedule stands on a day, from where it stood the day before
-    (points.appreciate)."""
-    if previous is None:
-        return initial
-    grown = (min(previous, maximum) * (1 + daily)).quantize(POINT_VALUE_PLACES, rounding=ROUND_DOWN)
-    return min(grown, maximum)
