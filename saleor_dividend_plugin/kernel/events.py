@@ -325,7 +325,7 @@ def refund(state: ChannelState, order: Order, refunded: int, now: int, fx) -> in
     if points_taken > 0:
         consume_lots(state, member, points_taken, None, fx)
     if order.entry is not None:
-        _shrink_entry(state, order.entry, (amount - new_d) / amount, (*key, "clawback"), now, fx)
+        _shrink_entry(state, order, (*key, "clawback"), now, fx)
     if order.rewards:
         _claw_back_referral_rewards(state, order, amount, new_d, old_d, (*key, "referral"), fx)
     # A fully refunded gift package no longer grants its tier.
@@ -342,12 +342,14 @@ def _whole(points: Decimal) -> int:
     return int(points.quantize(_WHOLE, rounding=ROUND_DOWN))
 
 
-def _shrink_entry(state: ChannelState, entry: Entry, remaining: Decimal, key, now, fx) -> None:
-    """The entry's target becomes original x remaining share. What it received above that comes
-    back from the wallet to the pool; what the wallet no longer holds is written off, and does not
-    reach the pool (DESIGN §11 rule 8): the pool only holds what paid orders funded or what a
-    wallet gave back."""
-    target = state.round_down(from_minor(entry.original, state.terms.places) * remaining)
+def _shrink_entry(state: ChannelState, order: Order, key, now, fx) -> None:
+    """The entry's target becomes original x the share not refunded, rounded down once (the
+    exact product, not a rounded share: a third of 1.50 is 0.50). What it received above that
+    comes back from the wallet to the pool; what the wallet no longer holds is written off, and
+    does not reach the pool (DESIGN §11 rule 8): the pool only holds what paid orders funded or
+    what a wallet gave back."""
+    entry = order.entry
+    target = entry.original * (order.amount - order.refunded) // order.amount
     if target >= entry.target:
         return
     excess = max(entry.received - target, 0)
@@ -612,8 +614,7 @@ def release_day(state: ChannelState, day: int, fx) -> int:
     weighted = sum([w for w, held in zip(weights, energy, strict=True) if held])
     if weighted <= 0:
         return 0
-    unit = rules.release_unit(budget, weighted)
-    amounts = rules.release_amounts(weights, energy, unit)
+    amounts = rules.release_amounts(weights, energy, budget, weighted)
     released = sum(amounts)
     if released <= 0:
         return 0
@@ -621,7 +622,7 @@ def release_day(state: ChannelState, day: int, fx) -> int:
     state.wallet = [credit + a for credit, a in zip(state.wallet, amounts, strict=True)]
     state.release_pool -= released
     state.energy_issued += released
-    fx.release(day, amounts, unit, state.terms.currency)
+    fx.release(day, amounts, rules.release_unit(budget, weighted), state.terms.currency)
     return released
 
 
