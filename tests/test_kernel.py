@@ -240,3 +240,37 @@ def test_wallet_withdrawals_and_corrections_move_between_the_right_accounts():
     assert events.expire_points(s, DAY + 30, c.fx) == 50
     assert (s.points[buyer], s.outstanding_points()) == (0, 0)
     c.check()
+
+
+def test_a_release_share_that_comes_out_even_is_paid_in_full():
+    # One member: the budget 0.33 (10% of 3.33) over a contribution of 3.33 is 0.0990990... per
+    # unit; rounding that first would pay 0.32 of the 0.33.
+    c = Channel()
+    buyer = c.member()
+    c.pay(buyer, 333)
+    c.settle(DAY, NOON + 86400)
+    assert (c.state.wallet[buyer], c.state.release_pool) == (33, 0)
+    c.check()
+
+
+def test_a_refund_shrinks_the_queue_entry_by_the_exact_share():
+    # 1.63 of 1.70 refunded: the target 1.70 becomes 0.07 (a rounded share, 0.0411764..., would
+    # make it 0.06).
+    c = Channel(free_ratio=1)
+    order = c.pay(c.member(), 170)
+    c.refund(order, 163)
+    assert (order.entry.target, order.entry.status) == (7, "waiting")
+    assert c.state.waiting_remaining == 7
+
+
+def test_the_kernel_imports_neither_django_nor_the_database_path():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, saleor_dividend_plugin.kernel.events, saleor_dividend_plugin.simulator.run;"
+        "print(sorted(m for m in sys.modules if m.startswith('django')"
+        " or m in ('saleor_dividend_plugin.models', 'saleor_dividend_plugin.ledger')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -15,17 +15,10 @@ from saleor_dividend_plugin.kernel.movements import Effects
 from saleor_dividend_plugin.kernel.state import ChannelState, Order
 
 from .reference_model import ReferenceChannel, Refusal
+from .test_simulator_replay import TIERS
 
 START = 1_767_225_600  # 2026-01-01 00:00 UTC
 FIRST_DAY = 739_617  # 2026-01-01
-TIERS = (
-    '[{"code": "member", "name": "Member", "min_contribution": "0", "release_weight": "1",'
-    ' "points_multiplier": "1"},'
-    ' {"code": "silver", "name": "Silver", "min_contribution": "150", "release_weight": "1.25",'
-    ' "points_multiplier": "1.1"},'
-    ' {"code": "gold", "name": "Gold", "min_contribution": "400", "release_weight": "1.5",'
-    ' "points_multiplier": "1.25"}]'
-)
 CONFIGS = {
     "fifo-chain-rate": {
         "tiers": TIERS,

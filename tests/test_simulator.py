@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from saleor_dividend_plugin.config import parse_config
+from saleor_dividend_plugin.kernel.state import ChannelState
 from saleor_dividend_plugin.simulator.cli import main
 from saleor_dividend_plugin.simulator.report import daily_rows, summary, sustainability
 from saleor_dividend_plugin.simulator.run import simulate
@@ -213,3 +214,19 @@ def test_the_readmes_sample_outputs_are_what_the_simulator_prints(capsys):
         printed = capsys.readouterr().out.splitlines()
         lines = [line for line in shown.splitlines() if line.strip() and line.strip() != "..."]
         assert set(lines) <= set(printed), command
+
+
+def test_a_run_starts_from_a_given_channel_state():
+    scenario = scenario_from_dict({"days": 10, "flow": {"orders_per_day": 20, "customers": 30}})
+    state = ChannelState(scenario.config, scenario.currency)
+    # Two customers who ordered before: one holds credit, one energy to be released.
+    rich = state.add_member(wallet=5000, contribution=20000, confirmed=True)
+    state.add_member(energy=10000, contribution=10000, confirmed=True)
+    state.platform, state.energy_issued, state.contribution_issued = -5000, -10000, -30000
+    state.release_pool, state.platform = 2000, -7000
+    result = simulate(scenario, state=state)
+    assert result.state is state and state.member_count() == 30
+    assert result.days[0].members >= 2 and result.tally.total.released > 0
+    assert state.contribution[rich] >= 20000
+    with pytest.raises(ValueError):
+        simulate(scenario.with_run(days=1), state=ChannelState(scenario.config, "EUR"))
