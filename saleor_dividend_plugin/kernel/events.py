@@ -210,9 +210,7 @@ def pay_queue(state: ChannelState, now: int, key: tuple, fx) -> int:
             entry.status = FREED
             open_entries[member] -= 1
             freed += 1
-            fx.entry(entry, WAITING, now)
-        else:
-            fx.entry(entry, WAITING, now)
+        fx.entry(entry, WAITING, now)
         fx.member(member)
     state.waiting -= freed
     state.dividend_pool -= total
