@@ -81,6 +81,7 @@ class ReferenceChannel:
         self.written_off = Fraction(0)
         self.points_written_off = 0
         self.gift_cards = Fraction(0)
+        self.withdrawals_pending = self.withdrawals_paid = Fraction(0)
         self.scheduled = None  # mode rate: (day, value) of the last appreciation
         self.releases: dict = {}  # (day, customer) -> amount
 
@@ -325,6 +326,48 @@ class ReferenceChannel:
             raise Refusal("INVALID" if amount <= 0 else "INSUFFICIENT")
         customer.wallet -= amount
         self.gift_cards += amount
+
+    def adjust(self, n: int, kind: str, amount: int, day: int) -> None:
+        """A staff correction: wallet credit from (or back to) the platform, points issued as a
+        new lot or taken soonest-expiring first; never below zero."""
+        customer = self.customers[n]
+        if amount == 0:
+            raise Refusal("INVALID")
+        if kind == "wallet":
+            change = Fraction(amount, 100)
+            if customer.wallet + change < 0:
+                raise Refusal("INSUFFICIENT")
+            customer.wallet += change
+            self.funded += change
+        else:
+            if customer.points + amount < 0:
+                raise Refusal("INSUFFICIENT")
+            customer.points += amount
+            if amount > 0 and self.c.points_expire_days:
+                customer.lots.append([day + self.c.points_expire_days, amount])
+            elif amount < 0:
+                self.take_points(customer, -amount, usable_on=None)
+
+    def withdraw(self, n: int, amount_cents: int) -> None:
+        """Set credit aside until staff decide; a rejected request gives it back."""
+        amount = Fraction(amount_cents, 100)
+        customer = self.customers[n]
+        if not self.c.withdrawals_enabled:
+            raise Refusal("WITHDRAWALS_DISABLED")
+        if amount < frac(self.c.min_withdrawal):
+            raise Refusal("BELOW_MINIMUM")
+        if amount <= 0 or amount > customer.wallet:
+            raise Refusal("INVALID" if amount <= 0 else "INSUFFICIENT")
+        customer.wallet -= amount
+        self.withdrawals_pending += amount
+
+    def decide(self, n: int, amount_cents: int, approve: bool) -> None:
+        amount = Fraction(amount_cents, 100)
+        self.withdrawals_pending -= amount
+        if approve:
+            self.withdrawals_paid += amount
+        else:
+            self.customers[n].wallet += amount
 
     def settle(self, day: int, end_of_day: int):
         """§8 release, §7 appreciation, queue and points expiry, for `day`."""

@@ -15,7 +15,7 @@ from saleor_dividend_plugin.kernel.movements import Effects
 from saleor_dividend_plugin.kernel.state import ChannelState, Order
 
 from .reference_model import ReferenceChannel, Refusal
-from .test_simulator_replay import TIERS
+from .samples import TIERS
 
 START = 1_767_225_600  # 2026-01-01 00:00 UTC
 FIRST_DAY = 739_617  # 2026-01-01
@@ -49,6 +49,8 @@ CONFIGS = {
         "point_value_mode": "backed",
         "energy_multiplier": "2.5",
         "release_ratio": "0.15",
+        "withdrawals_enabled": "true",
+        "min_withdrawal": "0.5",
     },
     "defaults": {},
 }
@@ -65,10 +67,31 @@ order = st.tuples(
 refund = st.tuples(st.just("refund"), st.integers(0, 99), st.integers(1, 100))
 redeem = st.tuples(st.just("redeem"), st.integers(0, 99), st.integers(0, 100))
 convert = st.tuples(st.just("convert"), st.integers(0, 99), st.integers(0, 100))
+adjust = st.tuples(
+    st.just("adjust"),
+    st.integers(0, 99),
+    st.sampled_from(["points", "wallet"]),
+    st.integers(-3000, 3000),
+)
+withdraw = st.tuples(st.just("withdraw"), st.integers(0, 99), st.integers(0, 100), st.booleans())
 wait = st.tuples(st.just("wait"), st.integers(60, 2 * 86400))
 settle = st.tuples(st.just("settle"))
 streams = st.lists(
-    st.one_of(customer, order, order, order, order, refund, refund, redeem, convert, wait, settle),
+    st.one_of(
+        customer,
+        order,
+        order,
+        order,
+        order,
+        refund,
+        refund,
+        redeem,
+        convert,
+        adjust,
+        withdraw,
+        wait,
+        settle,
+    ),
     min_size=3,
     max_size=80,
 )
@@ -127,11 +150,29 @@ class Pair:
             cumulative = max(order.amount * args[1] // 100, 1)
             events.refund(state, order, cumulative, self.now, fx)
             model.refund(order.ref, cumulative)
-        elif kind in ("redeem", "convert"):
+        elif kind in ("redeem", "convert", "adjust", "withdraw"):
             if not members:
                 return
             member, share = args[0] % members, args[1]
-            if kind == "redeem":
+            if kind == "adjust":
+                amount = args[2]
+                request = (
+                    lambda: events.adjust(state, member, share, amount, self.day, "a", fx),
+                    lambda: model.adjust(member, share, amount, self.day),
+                )
+            elif kind == "withdraw":
+                amount, approve = state.wallet[member] * share // 100, args[2]
+
+                def request_and_decide():
+                    events.withdraw(state, member, amount, "w", fx)
+                    events.decide_withdrawal(state, member, amount, approve, "w", fx)
+
+                def model_request_and_decide():
+                    model.withdraw(member, amount)
+                    model.decide(member, amount, approve)
+
+                request = (request_and_decide, model_request_and_decide)
+            elif kind == "redeem":
                 points = state.points[member] * share // 100
                 request = (
                     lambda: events.redeem(state, member, points, self.day, "r", fx),
@@ -174,6 +215,7 @@ class Pair:
             "funded": -s.platform,
             "written off": (-s.write_off, -s.write_off_points),
             "gift cards": s.gift_cards,
+            "withdrawals": (s.withdrawals_pending, s.withdrawals_paid),
             "points outstanding": s.outstanding_points(),
             "point value": s.point_value(),
             "waiting": s.waiting,
@@ -184,6 +226,7 @@ class Pair:
             "funded": minor(m.funded),
             "written off": (minor(m.written_off), m.points_written_off),
             "gift cards": minor(m.gift_cards),
+            "withdrawals": (minor(m.withdrawals_pending), minor(m.withdrawals_paid)),
             "points outstanding": m.outstanding_points(),
             "point value": m.point_value(),
             "waiting": len(m.waiting()),
@@ -213,7 +256,7 @@ class Pair:
         assert released == {key: minor(amount) for key, amount in m.releases.items()}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 # A payout spent as a gift card, then the order refunded: the clawback falls short.
 @example(
     "defaults",

@@ -32,14 +32,8 @@ from saleor_dividend_plugin.simulator.scenario import scenario_from_dict
 from standalone_host.store import services
 from standalone_host.store.host import StandaloneHost, snapshot
 
-TIERS = (
-    '[{"code": "member", "name": "Member", "min_contribution": "0", "release_weight": "1",'
-    ' "points_multiplier": "1"},'
-    ' {"code": "silver", "name": "Silver", "min_contribution": "150", "release_weight": "1.25",'
-    ' "points_multiplier": "1.1"},'
-    ' {"code": "gold", "name": "Gold", "min_contribution": "400", "release_weight": "1.5",'
-    ' "points_multiplier": "1.25"}]'
-)
+from .samples import TIERS
+
 FLOW = {
     "orders_per_day": 30,
     "customers": 45,
