@@ -24,7 +24,7 @@ def run(orders: int) -> dict:
     with timed() as elapsed:
         result = simulate(scenario)
     seconds = elapsed["seconds"]
-    placed = result.engine.total.orders + result.cancelled
+    placed = result.tally.total.orders + result.cancelled
     return {
         "name": f"simulator, {orders} orders / {DAYS} days",
         "value": round(seconds, 1),
@@ -35,7 +35,7 @@ def run(orders: int) -> dict:
         "targets": {"<= 60 s": seconds <= 60},
         "details": {
             "orders_placed": placed,
-            "orders_paid": result.engine.total.orders,
+            "orders_paid": result.tally.total.orders,
             "orders_per_second": round(placed / seconds),
         },
     }

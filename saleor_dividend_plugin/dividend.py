@@ -147,8 +147,9 @@ def join_queue(config: ChannelConfig, record: OrderRecord) -> QueueEntry | None:
     return entry
 
 
-def shrink_entry(accounts: Accounts, record: OrderRecord, remaining_share: Decimal, key, day):
-    """After a refund the entry's target becomes original × remaining share; whatever the entry
+def shrink_entry(accounts: Accounts, record: OrderRecord, key, day):
+    """After a refund the entry's target becomes original × remaining share, multiplied before it
+    is divided so that it is rounded once (a share rounded first loses a cent); whatever the entry
     received above it is taken back from the wallet. Only what the wallet gives back returns to
     the pool: the rest was spent, so the pool must not pay it out again. That shortfall is
     written off against the platform, as in the referral clawback (DESIGN §11 rule 8)."""
@@ -156,7 +157,8 @@ def shrink_entry(accounts: Accounts, record: OrderRecord, remaining_share: Decim
     if entry is None:
         return
     channel = accounts.channel
-    target = round_down(entry.original_target * remaining_share, channel.currency)
+    remaining = record.amount - record.refunded
+    target = round_down(entry.original_target * remaining / record.amount, channel.currency)
     if target >= entry.target:
         return
     excess = max(entry.received - target, ZERO)

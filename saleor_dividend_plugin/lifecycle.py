@@ -278,7 +278,6 @@ def _refund(channel: Channel, config: ChannelConfig, record: OrderRecord, refund
     if member is None:
         return True
     accounts = Accounts(channel)
-    remaining = (record.amount - new) / record.amount
 
     def reversed_part(total: Decimal, refunded_so_far: Decimal, points: bool = False):
         share = total * refunded_so_far / record.amount
@@ -305,7 +304,7 @@ def _refund(channel: Channel, config: ChannelConfig, record: OrderRecord, refund
     post(channel, f"{base}:reverse", "order_reversal", legs, day=day, order=record, member=member)
     if points_taken > 0:
         consume_lots(member, points_taken)
-    shrink_entry(accounts, record, remaining, f"{base}:clawback", day)
+    shrink_entry(accounts, record, f"{base}:clawback", day)
     claw_back_referral_rewards(accounts, record, old, f"{base}:referral", day)
 
     # A fully refunded gift package no longer grants its tier.

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from saleor_dividend_plugin.config import parse_config
+from saleor_dividend_plugin.kernel.state import ChannelState
 from saleor_dividend_plugin.simulator.cli import main
-from saleor_dividend_plugin.simulator.engine import Engine
 from saleor_dividend_plugin.simulator.report import daily_rows, summary, sustainability
 from saleor_dividend_plugin.simulator.run import simulate
 from saleor_dividend_plugin.simulator.scenario import (
@@ -25,12 +25,6 @@ from saleor_dividend_plugin.simulator.scenario import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
-NOON = 1_767_268_800  # 2026-01-01 12:00 UTC
-DAY = 739_617  # 2026-01-01
-
-
-def engine(**values) -> Engine:
-    return Engine(parse_config({k: str(v) for k, v in values.items()}), "USD")
 
 
 def small(name: str, **flow):
@@ -43,128 +37,6 @@ def small(name: str, **flow):
             **flow,
         }
     )
-
-
-# The ledger, with amounts worked out by hand (the same cases as tests/test_lifecycle.py) -----
-
-
-def test_the_pool_pays_the_head_of_the_queue_with_later_orders():
-    ledger = engine()
-    alice, bob = ledger.add_member(), ledger.add_member()
-    first = ledger.confirm(alice, 10000, 0, NOON, DAY)
-    # Alice's own 20 waits in the pool: nobody is ahead of her.
-    assert (ledger.dividend_pool, ledger.wallet[alice]) == (2000, 0)
-    assert (first.entry.target, first.points, first.energy) == (10000, 100, 30000)
-    ledger.confirm(bob, 10000, 0, NOON + 60, DAY)
-    assert (ledger.wallet[alice], ledger.dividend_pool, ledger.waiting) == (4000, 0, 2)
-    # dividend 20%, release 10%, backing 5% of each order
-    assert (ledger.release_pool, ledger.backing, ledger.platform) == (2000, 1000, -7000)
-    assert ledger.wait_seconds == []
-
-
-def test_partial_refunds_shrink_the_entry_and_claw_back_what_it_received_above_it():
-    ledger = engine()
-    alice, bob = ledger.add_member(), ledger.add_member()
-    order = ledger.confirm(alice, 10000, 0, NOON, DAY)
-    ledger.confirm(bob, 10000, 0, NOON + 60, DAY)
-    ledger.refund(order, 3000)
-    entry = order.entry
-    assert (entry.target, entry.received) == (7000, 4000)
-    assert (ledger.points[alice], ledger.energy[alice], ledger.contribution[alice]) == (
-        70,
-        21000,
-        7000,
-    )
-    ledger.refund(order, 8500)
-    assert (entry.target, entry.received, entry.status) == (1500, 1500, "freed")
-    assert (ledger.wallet[alice], ledger.dividend_pool) == (1500, 2500)
-    ledger.spend_wallet(alice, 1400)
-    ledger.refund(order, 10000)
-    assert (entry.target, entry.received, entry.status) == (0, 0, "cancelled")
-    # 15 due back, 1 left in the wallet: 14 written off, and only the 1 given back refills the
-    # pool (25 + 1), never the 14 that were spent
-    assert (ledger.wallet[alice], ledger.write_off, ledger.dividend_pool) == (0, -1400, 2600)
-    assert (ledger.points[alice], ledger.energy[alice], ledger.contribution[alice]) == (0, 0, 0)
-    assert ledger.refund(order, 10000) is False
-
-
-def test_a_clawback_the_wallet_cannot_cover_never_refills_the_pool():
-    ledger = engine()
-    alice, bob, carol = ledger.add_member(), ledger.add_member(), ledger.add_member()
-    order = ledger.confirm(alice, 10000, 0, NOON, DAY)
-    ledger.confirm(bob, 10000, 0, NOON + 60, DAY)
-    assert ledger.wallet[alice] == 4000
-    ledger.spend_wallet(alice, 4000)
-    ledger.refund(order, 10000)
-    # 40.00 due back, none left: all of it written off against the platform, none to the pool
-    assert (ledger.dividend_pool, ledger.write_off, ledger.platform) == (0, -4000, -7000 + 4000)
-    ledger.confirm(carol, 10000, 0, NOON + 120, DAY)
-    assert ledger.wallet[bob] == 2000
-
-
-def test_even_mode_splits_the_pool_among_the_first_entries():
-    ledger = engine(payout_mode="even", even_k=2, dividend_ratio="0.3")
-    members = [ledger.add_member() for _ in range(3)]
-    for i, member in enumerate(members):
-        ledger.confirm(member, 10000, 0, NOON + i, DAY)
-    # The first 30 waits (nobody ahead); the second order's 30 and it pay the only waiting
-    # entry 60; the third's 30 is split between the two waiting: 15 each.
-    assert ledger.wallet == [7500, 1500, 0]
-    ledger.confirm(None, 10001, 0, NOON + 9, DAY)  # a guest order funds 30.00 (30.003 rounded)
-    assert ledger.wallet == [9000, 3000, 0]
-
-
-def test_referrers_earn_along_the_chain_and_lose_the_refunded_share():
-    ledger = engine()
-    top, middle, buyer = ledger.add_member(), ledger.add_member(), ledger.add_member()
-    ledger.set_referrer(middle, top)
-    ledger.set_referrer(buyer, middle)
-    order = ledger.confirm(buyer, 10000, 0, NOON, DAY)
-    assert (ledger.wallet[middle], ledger.wallet[top]) == (500, 200)
-    ledger.refund(order, 5000)
-    assert (ledger.wallet[middle], ledger.wallet[top]) == (250, 100)
-    assert ledger.platform == -(2000 + 1000 + 500 + 350)
-
-
-def test_daily_release_shares_the_budget_by_weighted_contribution_within_energy():
-    ledger = engine(energy_multiplier="0.01")
-    small_spender, big_spender = ledger.add_member(), ledger.add_member()
-    ledger.confirm(small_spender, 10000, 0, NOON, DAY)  # energy 1.00
-    ledger.confirm(big_spender, 30000, 0, NOON, DAY)  # energy 3.00
-    # The queue: 20 + 60 of dividend pay 80 of the small spender's 100.
-    assert ledger.wallet == [8000, 0]
-    # Budget 40.00 over a contribution of 400: 0.10 per unit, capped at each one's energy.
-    ledger.settle(DAY, NOON + 86400)
-    assert ledger.wallet == [8000 + 100, 300]
-    assert (ledger.energy, ledger.release_pool) == ([0, 0], 4000 - 400)
-
-
-def test_gift_packages_grant_their_tier_until_fully_refunded():
-    ledger = engine(gift_package_product_types="gift", gift_package_tier="gold")
-    buyer = ledger.add_member()
-    order = ledger.confirm(buyer, 5000, 5000, NOON, DAY)
-    assert ledger.config.tiers[ledger.tier[buyer]].code == "gold"
-    assert ledger.energy[buyer] == 25000  # 50 x the gift package multiplier 5
-    ledger.refund(order, 5000)
-    assert ledger.config.tiers[ledger.tier[buyer]].code == "member"
-
-
-def test_rate_mode_point_value_appreciates_daily_up_to_its_cap():
-    ledger = engine(
-        point_value_mode="rate",
-        point_value_initial="0.01",
-        point_daily_appreciation="0.5",
-        point_value_max="0.02",
-    )
-    buyer = ledger.add_member()
-    ledger.confirm(buyer, 100000, 0, NOON, DAY)  # backing 50.00 for 1,000 points: cap 0.05
-    values = []
-    for day in range(3):
-        ledger.settle(DAY + day, NOON + 86400 * (day + 1))
-        values.append(ledger.point_value())
-    assert values == [D("0.01"), D("0.015"), D("0.02")]
-    assert ledger.redeem(buyer, 1000) == 2000
-    assert (ledger.points[buyer], ledger.backing) == (0, 5000 - 2000)
 
 
 # Scenarios --------------------------------------------------------------------------------
@@ -263,7 +135,7 @@ def test_daily_figures_add_up_to_the_summary():
         D(data["liabilities"][k]) for k in ("wallets", "points_worth", "unreleased_energy")
     )
     # Everything funded is in a wallet, a pool, a gift card or written off.
-    e = result.engine
+    e = result.state
     assert (
         -e.platform
         == sum(e.wallet)
@@ -342,3 +214,19 @@ def test_the_readmes_sample_outputs_are_what_the_simulator_prints(capsys):
         printed = capsys.readouterr().out.splitlines()
         lines = [line for line in shown.splitlines() if line.strip() and line.strip() != "..."]
         assert set(lines) <= set(printed), command
+
+
+def test_a_run_starts_from_a_given_channel_state():
+    scenario = scenario_from_dict({"days": 10, "flow": {"orders_per_day": 20, "customers": 30}})
+    state = ChannelState(scenario.config, scenario.currency)
+    # Two customers who ordered before: one holds credit, one energy to be released.
+    rich = state.add_member(wallet=5000, contribution=20000, confirmed=True)
+    state.add_member(energy=10000, contribution=10000, confirmed=True)
+    state.platform, state.energy_issued, state.contribution_issued = -5000, -10000, -30000
+    state.release_pool, state.platform = 2000, -7000
+    result = simulate(scenario, state=state)
+    assert result.state is state and state.member_count() == 30
+    assert result.days[0].members >= 2 and result.tally.total.released > 0
+    assert state.contribution[rich] >= 20000
+    with pytest.raises(ValueError):
+        simulate(scenario.with_run(days=1), state=ChannelState(scenario.config, "EUR"))

@@ -1,5 +1,7 @@
-"""One event stream through the simulator's in-memory ledger and through the database path (store
-services, `sync_order`, redemption, gift cards, daily settlement): the ledgers are identical."""
+"""One event stream through the simulator (the rules kernel) and through the database path (store
+services, `sync_order`, redemption, gift cards, daily settlement): the ledgers are identical. The
+kernel and the database path implement the rules separately until the database path runs on the
+kernel, so this is what holds them to the same rules."""
 
 import datetime
 import uuid
@@ -12,6 +14,7 @@ from saleor_dividend_plugin import points, wallet
 from saleor_dividend_plugin.audit import audit_channel
 from saleor_dividend_plugin.channels import configure_channel
 from saleor_dividend_plugin.host import GiftCard
+from saleor_dividend_plugin.kernel.rules import from_minor
 from saleor_dividend_plugin.lifecycle import sync_order
 from saleor_dividend_plugin.members import member_for, set_referrer
 from saleor_dividend_plugin.models import (
@@ -24,20 +27,13 @@ from saleor_dividend_plugin.models import (
     Release,
 )
 from saleor_dividend_plugin.settlement import settle_day
-from saleor_dividend_plugin.simulator.rules import from_minor
 from saleor_dividend_plugin.simulator.run import simulate
 from saleor_dividend_plugin.simulator.scenario import scenario_from_dict
 from standalone_host.store import services
 from standalone_host.store.host import StandaloneHost, snapshot
 
-TIERS = (
-    '[{"code": "member", "name": "Member", "min_contribution": "0", "release_weight": "1",'
-    ' "points_multiplier": "1"},'
-    ' {"code": "silver", "name": "Silver", "min_contribution": "150", "release_weight": "1.25",'
-    ' "points_multiplier": "1.1"},'
-    ' {"code": "gold", "name": "Gold", "min_contribution": "400", "release_weight": "1.5",'
-    ' "points_multiplier": "1.25"}]'
-)
+from .samples import TIERS
+
 FLOW = {
     "orders_per_day": 30,
     "customers": 45,
@@ -119,7 +115,7 @@ def _replay(result, clock, slug):
     """Drive the database path through the simulator's events, each at its time; returns the
     channel, the users and the store orders."""
     scenario = result.scenario
-    places = result.engine.places
+    places = result.state.terms.places
     channel = configure_channel(slug, scenario.currency, scenario.config_values, active=True)
     users, store_orders = {}, {}
 
@@ -188,12 +184,15 @@ def _member(channel, user):
     return Member.objects.select_related("channel").get(channel=channel, user=user)
 
 
+# The kernel no longer lets a queue clawback that the wallet cannot cover refill the dividend
+# pool (DESIGN §11 rule 8); the database path still does until its own fix lands, and both streams
+# have such a clawback. Strict: once the database path is fixed this passes, and the mark must go.
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_simulator_and_database_path_keep_identical_ledgers(name, db, clock, settings):
     settings.DIVIDEND_HOST = "tests.test_simulator_replay.GiftCardHost"
     scenario = scenario_from_dict(SCENARIOS[name], name=name)
     result = simulate(scenario, record_events=True)
-    engine, places = result.engine, result.engine.places
+    state, places = result.state, result.state.terms.places
     kinds = {e[0] for e in result.events}
     assert kinds == {"customer", "order", "refund", "redeem", "spend", "settle"}
 
@@ -209,11 +208,11 @@ def test_simulator_and_database_path_keep_identical_ledgers(name, db, clock, set
     for index, user in users.items():
         member = member_of[user.pk]
         expected[index] = (
-            D(engine.points[index]),
-            money(engine.energy[index]),
-            money(engine.contribution[index]),
-            money(engine.wallet[index]),
-            scenario.config.tiers[engine.tier[index]].code,
+            D(state.points[index]),
+            money(state.energy[index]),
+            money(state.contribution[index]),
+            money(state.wallet[index]),
+            scenario.config.tiers[state.tier[index]].code,
         )
         balances = dict(Account.objects.filter(member=member).values_list("kind", "balance"))
         found[index] = (
@@ -224,7 +223,7 @@ def test_simulator_and_database_path_keep_identical_ledgers(name, db, clock, set
             member.tier_code,
         )
     assert found == expected
-    assert sum(engine.wallet) > 0 and max(engine.granted) >= 0
+    assert sum(state.wallet) > 0 and max(state.granted) >= 0
 
     # Every system account.
     system = {
@@ -237,16 +236,16 @@ def test_simulator_and_database_path_keep_identical_ledgers(name, db, clock, set
     assert {key: value for key, value in system.items() if value} == {
         key: value
         for key, value in {
-            (AccountKind.PLATFORM, cur): money(engine.platform),
-            (AccountKind.DIVIDEND_POOL, cur): money(engine.dividend_pool),
-            (AccountKind.RELEASE_POOL, cur): money(engine.release_pool),
-            (AccountKind.POINTS_BACKING, cur): money(engine.backing),
-            (AccountKind.WRITE_OFF, cur): money(engine.write_off),
-            (AccountKind.WRITE_OFF, "PTS"): D(engine.write_off_points),
-            (AccountKind.GIFT_CARDS, cur): money(engine.gift_cards),
-            (AccountKind.POINTS_ISSUED, "PTS"): D(engine.points_issued),
-            (AccountKind.ENERGY_ISSUED, "ENERGY"): money(engine.energy_issued),
-            (AccountKind.CONTRIBUTION_ISSUED, "CONTRIB"): money(engine.contribution_issued),
+            (AccountKind.PLATFORM, cur): money(state.platform),
+            (AccountKind.DIVIDEND_POOL, cur): money(state.dividend_pool),
+            (AccountKind.RELEASE_POOL, cur): money(state.release_pool),
+            (AccountKind.POINTS_BACKING, cur): money(state.backing),
+            (AccountKind.WRITE_OFF, cur): money(state.write_off),
+            (AccountKind.WRITE_OFF, "PTS"): D(state.write_off_points),
+            (AccountKind.GIFT_CARDS, cur): money(state.gift_cards),
+            (AccountKind.POINTS_ISSUED, "PTS"): D(state.points_issued),
+            (AccountKind.ENERGY_ISSUED, "ENERGY"): money(state.energy_issued),
+            (AccountKind.CONTRIBUTION_ISSUED, "CONTRIB"): money(state.contribution_issued),
         }.items()
         if value
     }
@@ -256,10 +255,10 @@ def test_simulator_and_database_path_keep_identical_ledgers(name, db, clock, set
         (r.day.toordinal(), index_of[r.member_id]): r.amount
         for r in Release.objects.filter(channel=channel)
     }
-    assert releases == {(day, index): money(amount) for day, index, amount in engine.releases}
+    assert releases == {(day, index): money(amount) for day, index, amount in result.tally.releases}
     assert len(releases) > 20
     values = dict(PointValue.objects.filter(channel=channel).values_list("day", "value"))
-    assert {day.toordinal(): value for day, value in values.items()} == engine.point_values
+    assert {day.toordinal(): value for day, value in values.items()} == result.point_values
     entries = {}
     for order_no, order in store_orders.items():
         record = OrderRecord.objects.filter(channel=channel, order_id=str(order.pk)).first()
@@ -274,6 +273,6 @@ def test_simulator_and_database_path_keep_identical_ledgers(name, db, clock, set
     statuses = {status for _, _, status in entries.values()}
     assert {"waiting", "freed"} <= statuses
     if name == "fifo":
-        assert "expired" in statuses and engine.total.turned_away > 0
-    assert engine.total.clawed_back > 0 and engine.total.redeemed > 0
+        assert "expired" in statuses and result.tally.total.turned_away > 0
+    assert result.tally.total.clawed_back > 0 and result.tally.total.redeemed > 0
     assert audit_channel(channel) == []

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.quiet:
             return
         figures = result.days[-1]
-        orders = result.engine.total.orders
+        orders = result.tally.total.orders
         print(
             f"day {day}/{scenario.days} ({day * 100 // scenario.days}%): {orders:,} paid "
             f"orders, {figures.queue_length:,} waiting in the queue "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .rules import from_minor
+from ..kernel.rules import from_minor
 from .run import Result
 
 # The trailing window whose average daily funding the backlog is measured against.
@@ -91,7 +91,7 @@ class SustainabilityWarning:
 
 def daily_rows(result: Result) -> list[dict]:
     """One row per day, money as Decimal in the currency."""
-    places = result.engine.places
+    places = result.state.terms.places
     rows = []
     for d in result.days:
         t = d.totals
@@ -198,14 +198,14 @@ def sustainability(result: Result) -> list[SustainabilityWarning]:
     days = result.days
     if not days:
         return []
-    engine, config, total = result.engine, result.scenario.config, result.engine.total
+    state, config, total = result.state, result.scenario.config, result.tally.total
     last = days[-1]
     measured = backlogs(result)
     freed = Decimal(total.freed) * 100 / max(1, total.joined)
     warnings = []
 
     def money(minor: int) -> str:
-        return f"{from_minor(minor, engine.places):,f} {result.scenario.currency}"
+        return f"{from_minor(minor, state.terms.places):,f} {result.scenario.currency}"
 
     def warn(code: str, message: str) -> None:
         warnings.append(SustainabilityWarning(code, message))
@@ -254,8 +254,8 @@ def _percentile(sorted_values: list[int], share: Decimal) -> int:
 
 def summary(result: Result) -> dict:
     """The run in figures, ready for JSON (Decimal as strings)."""
-    engine, scenario = result.engine, result.scenario
-    places, total = engine.places, engine.total
+    state, scenario = result.state, result.scenario
+    places, total = state.terms.places, result.tally.total
 
     def money(minor: int) -> str:
         return str(from_minor(minor, places))
@@ -265,7 +265,7 @@ def summary(result: Result) -> dict:
     paid = (
         total.queue_paid + total.referral_paid + total.released + total.redeemed - total.clawed_back
     )
-    waits = sorted(result.engine.wait_seconds)
+    waits = sorted(result.tally.wait_seconds)
     waiting_days = (
         {
             name: str((Decimal(_percentile(waits, Decimal(q))) / 86400).quantize(Decimal("0.1")))
@@ -274,8 +274,8 @@ def summary(result: Result) -> dict:
         if waits
         else None
     )
-    oldest = next((e for e in engine.queue if e.status == "waiting"), None)
-    tiers = engine.tier_counts()
+    oldest = next((e for e in state.queue if e.status == "waiting"), None)
+    tiers = state.tier_counts()
     liabilities = {
         "wallets": money(last.wallets if last else 0),
         "points_worth": money(last.points_worth if last else 0),
@@ -325,13 +325,13 @@ def summary(result: Result) -> dict:
             "turned_away": total.turned_away,
         },
         "pools": {
-            "dividend": money(engine.dividend_pool),
-            "release": money(engine.release_pool),
-            "points_backing": money(engine.backing),
+            "dividend": money(state.dividend_pool),
+            "release": money(state.release_pool),
+            "points_backing": money(state.backing),
         },
         "points": {
             "value": str(last.point_value) if last else None,
-            "outstanding": engine.outstanding_points(),
+            "outstanding": state.outstanding_points(),
             "worth": liabilities["points_worth"],
         },
         "released": money(total.released),
@@ -344,7 +344,7 @@ def summary(result: Result) -> dict:
             "written_off": money(total.written_off),
         },
         "members": {
-            "count": engine.member_count(),
+            "count": state.member_count(),
             "tiers": {t.code: n for t, n in zip(scenario.config.tiers, tiers, strict=True)},
         },
         "days_of_funding": _days_figures(result),
@@ -510,7 +510,7 @@ def plot(result: Result, directory: Path) -> list[Path]:
         twin.legend(loc="upper right")
 
     def waiting(ax):
-        waits = [s / 86400 for s in result.engine.wait_seconds]
+        waits = [s / 86400 for s in result.tally.wait_seconds]
         if waits:
             ax.hist(waits, bins=40, color="#5a8")
         ax.set_xlabel("days until free")

@@ -1,8 +1,9 @@
-"""Drive the in-memory ledger through a scenario's order flow, day by day.
+"""Drive the rules kernel through a scenario's order flow, day by day.
 
 The flow is random but seeded: the same scenario gives the same orders. Order values are drawn
-from a log-normal distribution and become whole minor units before the ledger sees them; from
-there on everything is integer arithmetic.
+from a log-normal distribution and become whole minor units before the kernel sees them; from
+there on everything is integer arithmetic. The kernel's movements go to a `Tally`, which keeps
+the figures the report needs.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .engine import Engine, Order, Totals
+from ..kernel import events as rules
+from ..kernel.events import Refused
+from ..kernel.state import ChannelState, Order
 from .scenario import Scenario
+from .tally import Tally, Totals
 
 # Refunds that are partial are followed by a refund of the rest this often.
 SECOND_REFUND_SHARE = 0.25
@@ -41,14 +45,17 @@ class DayFigures:
 @dataclass
 class Result:
     scenario: Scenario
-    engine: Engine
+    # The channel as the run left it, and the figures summed along the way.
+    state: ChannelState
+    tally: Tally
     days: list[DayFigures] = field(default_factory=list)
     cancelled: int = 0
     # When the last simulated day ends (seconds since the epoch).
     end: int = 0
     events: list[tuple] | None = None
-    # With the events: the confirmed orders by number.
+    # With the events: the confirmed orders by number, and every day's point value.
     orders: dict[int, Order] | None = None
+    point_values: dict[int, object] | None = None
 
 
 def _midnight(date: datetime.date, tz) -> int:
@@ -59,18 +66,30 @@ def simulate(
     scenario: Scenario,
     progress: Callable[[int, Result], None] | None = None,
     record_events: bool = False,
+    state: ChannelState | None = None,
 ) -> Result:
     """Run the scenario. `progress(day_number, result)` is called after every tenth of the run;
     `record_events` keeps the event stream, the orders and the ledger's history (to replay them
-    through the database path)."""
+    through the database path). `state` starts the run from a channel as it stands (in the
+    scenario's configuration and currency): its members are the customers who have ordered
+    before; without it the channel starts empty."""
     config, flow = scenario.config, scenario.flow
-    engine = Engine(config, scenario.currency, keep_history=record_events)
+    if state is None:
+        state = ChannelState(config, scenario.currency)
+    elif state.terms.currency != scenario.currency or state.terms.config != config:
+        raise ValueError("the state is of another configuration or currency than the scenario")
+    tally = Tally(keep_history=record_events)
     result = Result(
-        scenario, engine, events=[] if record_events else None, orders={} if record_events else None
+        scenario,
+        state,
+        tally,
+        events=[] if record_events else None,
+        orders={} if record_events else None,
+        point_values={} if record_events else None,
     )
     events = result.events
     rng = random.Random(scenario.seed)
-    scale = 10**engine.places
+    scale = 10**state.terms.places
     tz = config.tz
     opening = config.settlement_time.hour * 3600 + config.settlement_time.minute * 60 + 60
 
@@ -105,7 +124,7 @@ def simulate(
     order_number = 0
     checkpoints = {max(1, round(scenario.days * k / 10)) for k in range(1, 11)}
     random_, randrange, lognormal = rng.random, rng.randrange, rng.lognormvariate
-    confirm, customers = engine.confirm, flow.customers
+    confirm, refund, customers = rules.confirm, rules.refund, flow.customers
 
     for index in range(scenario.days):
         date = scenario.start + datetime.timedelta(days=index)
@@ -127,7 +146,7 @@ def simulate(
             now = midnight + opening + window * i // count if i < count else next_midnight
             while refunds and refunds[-1][0] <= now:
                 when, _, order, cumulative, order_no = refunds.pop()
-                engine.refund(order, cumulative)
+                tally.day.refunds += refund(state, order, cumulative, when, tally)
                 if events is not None:
                     events.append(("refund", order_no, cumulative, when))
             if i == count:
@@ -137,11 +156,11 @@ def simulate(
             if random_() < guest:
                 member = None
             else:
-                known = engine.member_count()
+                known = state.member_count()
                 if known and (known >= customers or random_() < returning):
                     member = randrange(known)
                 else:
-                    member = _new_customer(engine, rng, known, referral, events)
+                    member = _new_customer(state, rng, known, referral, events)
             if random_() < gift_share:
                 amount = gift_value
                 lines = ((amount, gift_type),)
@@ -154,10 +173,14 @@ def simulate(
             cancelled = random_() < cancel
             if events is not None:
                 events.append(("order", order_number, member, lines, now, cancelled))
+            order = Order(order_number, member, amount, gift)
             if cancelled:
+                rules.void(state, order)
                 cancelled_today += 1
                 continue
-            order = confirm(member, amount, gift, now, day)
+            confirm(state, order, now, day, tally)
+            tally.day.orders += 1
+            tally.day.revenue += amount
             if events is not None:
                 result.orders[order_number] = order
             if random_() < refund_rate:
@@ -165,35 +188,43 @@ def simulate(
             if member is None:
                 continue
             if random_() < redeem:
-                points = engine.points[member]
-                if points >= config.points_min_redemption and engine.redeem(member, points):
-                    if events is not None:
-                        events.append(("redeem", member, points, now))
-            if random_() < spend and engine.wallet[member] > 0:
+                points = state.points[member]
+                if points >= config.points_min_redemption:
+                    try:
+                        rules.redeem(state, member, points, day, ("redeem", order_number), tally)
+                    except Refused:
+                        pass  # worth nothing yet: the customer keeps the points
+                    else:
+                        if events is not None:
+                            events.append(("redeem", member, points, now))
+            wallet = state.wallet[member]
+            if random_() < spend and wallet > 0:
                 if events is not None:
-                    events.append(("spend", member, engine.wallet[member], now))
-                engine.spend_wallet(member, engine.wallet[member])
+                    events.append(("spend", member, wallet, now))
+                rules.convert(state, member, wallet, ("card", order_number), tally)
 
-        engine.settle(day, next_midnight)
+        value = rules.settle_day(state, day, next_midnight, tally)
+        if result.point_values is not None:
+            result.point_values[day] = value
         if events is not None:
             events.append(("settle", day, next_midnight + opening - 60))
         result.cancelled += cancelled_today
         result.end = next_midnight
-        result.days.append(_figures(engine, date, cancelled_today))
+        result.days.append(_figures(state, tally, date, cancelled_today))
         if progress is not None and index + 1 in checkpoints:
             progress(index + 1, result)
     return result
 
 
-def _new_customer(engine, rng, known, referral, events) -> int:
-    member = engine.add_member()
+def _new_customer(state, rng, known, referral, events) -> int:
     referrer = None
     if known and rng.random() < referral:
         referrer = rng.randrange(known)
         # Chains stop at three levels: refer through an ancestor instead.
-        while engine.referral_depth(referrer) > 2:
-            referrer = engine.referrer[referrer]
-        engine.set_referrer(member, referrer)
+        while state.referral_depth(referrer) > 2:
+            referrer = state.referrer[referrer]
+    # A new customer names the referrer before the first order, as `members.set_referrer` wants.
+    member = state.add_member(referrer=-1 if referrer is None else referrer)
     if events is not None:
         events.append(("customer", member, referrer))
     return member
@@ -211,23 +242,23 @@ def _schedule_refunds(refunds_due, rng, flow, day, order, order_no, full_refund)
         refunds_due.setdefault(second, []).append((order, order.amount, order_no))
 
 
-def _figures(engine: Engine, date: datetime.date, cancelled: int) -> DayFigures:
-    totals = engine.close_day()
-    value = engine.point_value()
-    outstanding = -engine.points_issued
+def _figures(state: ChannelState, tally: Tally, date, cancelled: int) -> DayFigures:
+    totals = tally.close_day()
+    value = state.point_value()
+    outstanding = -state.points_issued
     return DayFigures(
         date=date,
         totals=totals,
         cancelled=cancelled,
-        queue_length=engine.waiting,
-        queue_unpaid=engine.waiting_remaining,
-        dividend_pool=engine.dividend_pool,
-        release_pool=engine.release_pool,
-        points_backing=engine.backing,
+        queue_length=state.waiting,
+        queue_unpaid=state.waiting_remaining,
+        dividend_pool=state.dividend_pool,
+        release_pool=state.release_pool,
+        points_backing=state.backing,
         point_value=value,
         points_outstanding=outstanding,
-        points_worth=engine.round_down(outstanding * value) if outstanding > 0 else 0,
-        unreleased_energy=-engine.energy_issued,
-        wallets=sum(engine.wallet),
-        members=engine.member_count(),
+        points_worth=state.round_down(outstanding * value) if outstanding > 0 else 0,
+        unreleased_energy=-state.energy_issued,
+        wallets=sum(state.wallet),
+        members=state.member_count(),
     )

@@ -1,4 +1,4 @@
-"""The arithmetic of the rules, free of Django, for the in-memory ledger of the simulator.
+"""The arithmetic of the rules in integers.
 
 The database path computes the same figures with Decimal and SQL; `tests/test_simulator_replay.py`
 replays one event stream through both and finds identical ledgers.
@@ -33,17 +33,19 @@ def from_minor(amount: int, minor_units: int) -> Decimal:
 
 def release_unit(budget: int, weighted: int) -> int:
     """The release unit value u = trunc(B / sum(contribution x weight), 20), in 10**-20 units,
-    from the budget in minor units and the weighted contribution in 10**-(minor units + 8)."""
+    from the budget in minor units and the weighted contribution in 10**-(minor units + 8): what
+    a release row shows (release.UNIT_SCALE); the amounts are computed without it."""
     return budget * 10 ** (SCALE_PLACES + UNIT_PLACES) // weighted
 
 
-def release_amounts(weighted: list[int], energy: list[int], unit: int) -> list[int]:
+def release_amounts(weighted: list[int], energy: list[int], budget: int, total: int) -> list[int]:
     """Each member's release r = min(energy, round_down(contribution x weight x u)) in minor
-    units, from contribution x weight in 10**-(minor units + 8) and u in 10**-20 units; 0 for a
-    member without energy."""
-    divisor = 10 ** (SCALE_PLACES + UNIT_PLACES)
+    units, with u = budget / total: computed from the exact quotient (contribution x weight x
+    budget) / total, rounded down once, as release.py does (a truncated u would shave a cent off
+    shares that come out even). Contribution x weight and their total are in the same units;
+    0 for a member without energy."""
     return [
-        (a if (a := w * unit // divisor) < held else held) if held else 0
+        (a if (a := w * budget // total) < held else held) if held else 0
         for w, held in zip(weighted, energy, strict=True)
     ]
 
@@ -53,12 +55,3 @@ def backed_point_value(backing: Decimal, outstanding: Decimal) -> Decimal:
     if outstanding <= 0:
         return Decimal(0)
     return (backing / outstanding).quantize(POINT_VALUE_PLACES, rounding=ROUND_DOWN)
-
-
-def scheduled_point_value(previous: Decimal | None, initial, daily, maximum) -> Decimal:
-    """Where the rate-mode schedule stands on a day, from where it stood the day before
-    (points.appreciate)."""
-    if previous is None:
-        return initial
-    grown = (min(previous, maximum) * (1 + daily)).quantize(POINT_VALUE_PLACES, rounding=ROUND_DOWN)
-    return min(grown, maximum)
