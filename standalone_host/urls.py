@@ -5,5 +5,7 @@ from saleor_dividend_plugin.widget import widget_response
 
 urlpatterns = [
     path("graphql/", graphql_view),
-    re_path(r"^widget(?:\.[0-9a-f]+)?\.js$", lambda request: widget_response(request, request.path)),
+    re_path(
+        r"^widget(?:\.[0-9a-f]+)?\.js$", lambda request: widget_response(request, request.path)
+    ),
 ]

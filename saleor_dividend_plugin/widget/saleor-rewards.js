@@ -101,7 +101,7 @@
     giftCardsTitle: "Your gift cards",
     withdrawalsTitle: "Withdrawal requests",
     howItWorks: "How it works",
-    howEarn: "Earn {points} points for every {unit} you spend.",
+    howEarn: "Earn points on every order: {points} per {unit} spent.",
     howValue: "Each point is worth {value} today. Redeem points for store credit from {min} points.",
     howQueue:
       "Every paid order joins the free-order queue: later orders pay it back, up to {percent} of its amount, as store credit.",
@@ -110,7 +110,7 @@
       "The more you spend, the higher your tier: higher tiers earn more points and a larger share of the daily release.",
     tiersTitle: "Tiers",
     tierFrom: "from {amount}",
-    tierMultiplier: "× {multiplier} points",
+    tierMultiplier: "Points × {multiplier}",
     kinds: {
       ORDER_REWARD: "Order reward",
       ORDER_REFUND: "Refund",
@@ -397,6 +397,18 @@
     }
 
     connectedCallback() {
+      // A storefront may set properties before this script has loaded: they sit on the element
+      // itself and would hide the class's accessors, so take them over.
+      for (const name of ["strings", "getToken"]) {
+        if (Object.prototype.hasOwnProperty.call(this, name)) {
+          const value = this[name];
+          delete this[name];
+          this[`_${name}Pending`] = value;
+        }
+      }
+      if (this._stringsPending !== undefined) this.strings = this._stringsPending;
+      if (this._getTokenPending !== undefined) this._getToken = typeof this._getTokenPending === "function" ? this._getTokenPending : null;
+      this._stringsPending = this._getTokenPending = undefined;
       this.refresh();
     }
 
@@ -1026,7 +1038,7 @@
       return [
         h("label", { for: key }, attributes.label),
         input,
-        attributes.help ? h("p", { id: `${key}-help`, className: "muted", "data-figure": `${action.kind}-help` }, attributes.help) : null,
+        attributes.help ? h("p", { id: `${key}-help`, className: "muted", "data-figure": `${action.kind}-${field}-help` }, attributes.help) : null,
       ];
     }
 
