@@ -356,6 +356,8 @@
       this._state = { status: "loading" };
       this._action = null;
       this._loads = 0;
+      this._connected = false;
+      this._pending = null;
       this.attachShadow({ mode: "open" });
       this._status = h("div", { role: "status", "aria-live": "polite", className: "visually-hidden", part: "status" });
       this._root = h("div", {});
@@ -393,7 +395,7 @@
 
     set getToken(callback) {
       this._getToken = typeof callback === "function" ? callback : null;
-      if (this.isConnected) this.refresh();
+      if (this._connected) this.refresh();
     }
 
     connectedCallback() {
@@ -409,16 +411,28 @@
       if (this._stringsPending !== undefined) this.strings = this._stringsPending;
       if (this._getTokenPending !== undefined) this._getToken = typeof this._getTokenPending === "function" ? this._getTokenPending : null;
       this._stringsPending = this._getTokenPending = undefined;
+      this._connected = true;
       this.refresh();
     }
 
-    attributeChangedCallback(name, previous, value) {
-      if (previous !== value && this.isConnected) this.refresh();
+    disconnectedCallback() {
+      this._connected = false;
     }
 
-    /** Reads everything again, e.g. after the customer signed in or placed an order. */
+    attributeChangedCallback(name, previous, value) {
+      if (previous !== value && this._connected) this.refresh();
+    }
+
+    /** Reads everything again, e.g. after the customer signed in or placed an order. Changes
+     * made together (several attributes, a token and its callback) cause one read. */
     refresh() {
-      return this._load();
+      if (!this._pending) {
+        this._pending = Promise.resolve().then(() => {
+          this._pending = null;
+          return this._load();
+        });
+      }
+      return this._pending;
     }
 
     // ---- talking to the API -------------------------------------------------------------------

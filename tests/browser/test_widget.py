@@ -163,8 +163,12 @@ def test_the_signed_in_view_shows_the_customers_figures(storefront, store, page)
     # her own order (nobody was ahead) and 20.00 from Bob's, 30.00 of the March 10 release (10%
     # of 400.00, by contribution 300:100) and 30.00 from Carol's order. Energy 900.00 - 30.00;
     # contribution 300.00, 200.00 short of Silver.
+    posts = []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
     panel = storefront({"token": token_for(store.alice), "history-page-size": "5"})
     assert figure(panel, "points").inner_text() == "300"
+    # One request reads the whole panel, however many attributes the page set.
+    assert len(posts) == 1
     assert figure(panel, "points-worth").inner_text() == "Worth $15.00 today"
     assert figure(panel, "point-value").inner_text() == "1 point = $0.05"
     assert figure(panel, "wallet").inner_text() == "$140.00"
@@ -313,6 +317,9 @@ def test_a_gift_card_is_issued_once_on_a_double_click_and_a_request_delivered_tw
     expect(done_message(panel)).to_have_text("Your gift card of $40.50 is ready.")
     expect(figure(panel, "gift-card-code")).to_have_text("GIFT-0001")
     expect(figure(panel, "wallet")).to_have_text("$99.50")
+    panel.get_by_role("region", name="Use your rewards").screenshot(
+        path=str(SCREENSHOTS / "widget-gift-card.png")
+    )
 
     # The idempotency key: the second delivery of the one request changed nothing.
     [(first, second)] = deliveries
