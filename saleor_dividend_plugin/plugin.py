@@ -173,9 +173,14 @@ class DividendPlugin(BasePlugin):
 
     def webhook(self, request, path: str, previous_value):
         """`/plugins/channel/<channel-slug>/saleor_dividend_plugin/graphql/`: the channel's
-        rewards API (GET: playground, POST: queries, OPTIONS: CORS preflight)."""
+        rewards API (GET: playground, POST: queries, OPTIONS: CORS preflight);
+        `…/widget.js`: the storefront rewards panel."""
         if not self.active or self.channel is None:
             return previous_value
+        from .widget import widget_response
+
+        if (script := widget_response(request, path)) is not None:
+            return script
         if path.rstrip("/") != "/graphql":
             return HttpResponseNotFound()
         from .graphql.views import handle_graphql_request

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = []
 TEMPLATES = []
+# Nothing is served from here; Django's live test server, which the browser tests run, needs it.
+STATIC_URL = "/static/"
 
 # The plugin reaches its host (orders, customers, gift cards, auth) only through this object.
 DIVIDEND_HOST = "standalone_host.store.host.StandaloneHost"

@@ -37,6 +37,7 @@ MATRIX = {
     "rewardAccount": ("{ rewardAccount { points } }", lambda s: {}, set(ROLES)),
     "dividendPool": ("{ dividendPool { queueLength } }", lambda s: {}, set(ROLES)),
     "rewardTiers": ("{ rewardTiers { code } }", lambda s: {}, set(ROLES)),
+    "rewardProgram": ("{ rewardProgram { currency } }", lambda s: {}, set(ROLES)),
     "pointValue": ("{ pointValue { currency } }", lambda s: {}, set(ROLES)),
     "pointValueHistory": (
         "{ pointValueHistory(first: 5) { edges { node { day } } } }",

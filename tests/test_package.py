@@ -1,7 +1,11 @@
-"""The distribution as Saleor sees it: entry point, app, migrations."""
+"""The distribution as Saleor sees it: entry point, app, migrations, the files the wheel ships."""
 
 import configparser
 import io
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 from django.core.management import call_command
@@ -63,3 +67,32 @@ def test_core_never_imports_saleor():
         )
     ]
     assert offenders == []
+
+
+def test_the_wheel_ships_the_sql_the_schema_and_the_storefront_widget(tmp_path):
+    # Built from a clean copy: an egg-info left by an editable install would list files that
+    # setup.cfg no longer ships.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "saleor_dividend_plugin",
+        source / "saleor_dividend_plugin",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), "."],
+        cwd=source,
+        check=True,
+    )
+    [wheel] = tmp_path.glob("saleor_dividend_plugin-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        script = archive.read("saleor_dividend_plugin/widget/saleor-rewards.js")
+    package = ROOT / "saleor_dividend_plugin"
+    assert script == (package / "widget" / "saleor-rewards.js").read_bytes()
+    for data in [*package.glob("sql/*.sql"), *package.glob("graphql/*.graphql")]:
+        assert data.relative_to(ROOT).as_posix() in names
+    assert "saleor_dividend_plugin/widget/__init__.py" in names
+    assert not any(name.startswith(("tests/", "standalone_host/")) for name in names)

@@ -160,6 +160,20 @@ def resolve_dividend_pool(info) -> dict:
     }
 
 
+def resolve_reward_program(info) -> dict:
+    channel = info.context.channel
+    config = channel.settings
+    return {
+        "currency": channel.currency,
+        "points_per_unit": config.points_per_unit.normalize(),
+        "points_min_redemption": config.points_min_redemption,
+        "points_expire_days": config.points_expire_days or None,
+        "free_ratio": config.free_ratio.normalize(),
+        "withdrawals_enabled": config.withdrawals_enabled,
+        "min_withdrawal": money(config.min_withdrawal, channel.currency),
+    }
+
+
 def resolve_reward_tiers(info):
     return info.context.channel.settings.tiers
 

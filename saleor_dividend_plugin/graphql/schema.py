@@ -17,6 +17,7 @@ from .types import (
     PointValueCountableConnection,
     PointValueFilterInput,
     RewardAccount,
+    RewardProgram,
     RewardTier,
     RewardWithdrawalCountableConnection,
     RewardWithdrawalFilterInput,
@@ -44,6 +45,12 @@ class RewardQueries(graphene.ObjectType):
     dividend_pool = graphene.Field(DividendPool, required=True)
     reward_tiers = graphene.List(
         graphene.NonNull(RewardTier), required=True, description="The tiers, lowest first."
+    )
+    reward_program = graphene.Field(
+        RewardProgram,
+        required=True,
+        description="What orders earn, the smallest redemption and whether withdrawals are "
+        "possible in this channel.",
     )
     point_value = graphene.Field(
         PointValue, required=True, description="What one point redeems for today."
@@ -76,6 +83,10 @@ class RewardQueries(graphene.ObjectType):
     @staticmethod
     def resolve_reward_tiers(_root, info):
         return resolvers.resolve_reward_tiers(info)
+
+    @staticmethod
+    def resolve_reward_program(_root, info):
+        return resolvers.resolve_reward_program(info)
 
     @staticmethod
     def resolve_point_value(_root, info):

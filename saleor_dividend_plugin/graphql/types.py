@@ -453,6 +453,36 @@ class DividendPool(graphene.ObjectType):
         description = "The channel's dividend pool and free-order queue."
 
 
+class RewardProgram(graphene.ObjectType):
+    currency = graphene.String(required=True, description="The channel currency.")
+    points_per_unit = Decimal(
+        required=True,
+        description="Points earned per currency unit of a paid order, before the tier multiplier.",
+    )
+    points_min_redemption = Decimal(
+        required=True, description="Fewest points that can be redeemed at once."
+    )
+    points_expire_days = graphene.Int(
+        description="Days points can be used after they were earned; null when they never expire."
+    )
+    free_ratio = Decimal(
+        required=True,
+        description="Share of a queued order's amount it gets back from the dividend pool.",
+    )
+    withdrawals_enabled = graphene.Boolean(
+        required=True, description="Whether customers may ask for wallet credit to be paid out."
+    )
+    min_withdrawal = graphene.Field(
+        Money, required=True, description="Smallest withdrawal request."
+    )
+
+    class Meta:
+        description = (
+            "The channel's rules a storefront shows before a customer acts: what orders earn, "
+            "the smallest redemption and whether withdrawals are possible."
+        )
+
+
 class PointValue(graphene.ObjectType):
     day = Date(required=True)
     value = Decimal(required=True, description="Value of one point, in the channel currency.")

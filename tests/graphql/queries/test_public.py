@@ -73,3 +73,44 @@ def test_the_point_value_history_lists_settled_days_newest_first(api, channel):
     assert history["edges"][0]["node"]["outstandingPoints"] == "1000"
     window = api.data(HISTORY, {"filter": {"day": {"gte": "2026-01-02", "lte": "2026-01-02"}}})
     assert [e["node"]["day"] for e in window["pointValueHistory"]["edges"]] == ["2026-01-02"]
+
+
+PROGRAM = """
+{ rewardProgram { currency pointsPerUnit pointsMinRedemption pointsExpireDays freeRatio
+                  withdrawalsEnabled minWithdrawal { amount currency } } }
+"""
+
+
+def test_anyone_reads_the_rules_a_customer_needs_before_acting(api, channel):
+    assert api.data(PROGRAM)["rewardProgram"] == {
+        "currency": "USD",
+        "pointsPerUnit": "1",
+        "pointsMinRedemption": "100",
+        "pointsExpireDays": None,
+        "freeRatio": "1",
+        "withdrawalsEnabled": False,
+        "minWithdrawal": {"amount": "10.00", "currency": "USD"},
+    }
+
+
+def test_the_rules_follow_the_channel_configuration(api, make_channel):
+    make_channel(
+        "shop-jp",
+        "JPY",
+        points_per_unit=10,
+        points_min_redemption=250,
+        points_expire_days=90,
+        free_ratio="0.5",
+        withdrawals_enabled="true",
+        min_withdrawal=1000,
+    )
+    program = api.data(PROGRAM, url="/graphql/?channel=shop-jp")["rewardProgram"]
+    assert program == {
+        "currency": "JPY",
+        "pointsPerUnit": "10",
+        "pointsMinRedemption": "250",
+        "pointsExpireDays": 90,
+        "freeRatio": "0.5",
+        "withdrawalsEnabled": True,
+        "minWithdrawal": {"amount": "1000", "currency": "JPY"},
+    }
