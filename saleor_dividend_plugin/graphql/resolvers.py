@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
 
-from .. import models
+from .. import models, points
 from ..ledger import channel_day
 from ..models import AccountKind, QueueStatus
 from ..money import ZERO
@@ -171,7 +171,7 @@ def resolve_point_value(info) -> PointValueView:
         day=channel_day(context.channel),
         value=context.point_value,
         backing=accounts.system(AccountKind.POINTS_BACKING).balance,
-        outstanding=-accounts.system(AccountKind.POINTS_ISSUED).balance,
+        outstanding=points.outstanding_points(accounts),
     )
 
 

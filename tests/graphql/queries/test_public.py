@@ -2,7 +2,9 @@
 
 import datetime
 
+from saleor_dividend_plugin import points
 from saleor_dividend_plugin.models import PointValue
+from standalone_host.store.models import StoreOrder
 
 PUBLIC = """
 {
@@ -73,3 +75,22 @@ def test_the_point_value_history_lists_settled_days_newest_first(api, channel):
     assert history["edges"][0]["node"]["outstandingPoints"] == "1000"
     window = api.data(HISTORY, {"filter": {"day": {"gte": "2026-01-02", "lte": "2026-01-02"}}})
     assert [e["node"]["day"] for e in window["pointValueHistory"]["edges"]] == ["2026-01-02"]
+
+
+def test_outstanding_points_leave_out_points_written_off(api, rewarded, shop):
+    """Alice redeems her 100 points, then her order is refunded in full: the 100 points the
+    refund reverses are gone, so they are written off, and only Bob's 100 are still held."""
+    points.redeem(rewarded, 100, key="redeem-all")
+    [order] = rewarded.orders.all()
+    shop.refund(order_of(order), 100)
+    data = api.data("{ pointValue { value backing { amount } outstandingPoints } }")
+    # Backing: 10.00 - 5.00 redeemed by Alice; Bob's 100 points share what is left.
+    assert data["pointValue"] == {
+        "value": "0.05",
+        "backing": {"amount": "5.00"},
+        "outstandingPoints": "100",
+    }
+
+
+def order_of(record) -> StoreOrder:
+    return StoreOrder.objects.get(pk=record.order_id)
