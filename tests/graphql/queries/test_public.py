@@ -2,6 +2,9 @@
 
 import datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from saleor_dividend_plugin import points
 from saleor_dividend_plugin.models import PointValue
 from standalone_host.store.models import StoreOrder
@@ -94,3 +97,26 @@ def test_outstanding_points_leave_out_points_written_off(api, rewarded, shop):
 
 def order_of(record) -> StoreOrder:
     return StoreOrder.objects.get(pk=record.order_id)
+
+
+def test_the_dividend_pool_is_read_from_kept_figures_not_from_its_history(
+    api, rewarded, make_user, shop
+):
+    """Anyone may ask, so the answer costs two rows however many entries the pool and the queue
+    ever had: the pool account's totals and the queue's tally, never a sum over their rows."""
+    shop.order(make_user("carol"), 300)
+    query = """{ dividendPool { balance { amount } funded { amount } paid { amount }
+                                queueLength queueRemaining { amount } entriesFreed } }"""
+    with CaptureQueriesContext(connection) as captured:
+        data = api.data(query)
+    assert data["dividendPool"] == {
+        "balance": {"amount": "0.00"},
+        "funded": {"amount": "100.00"},
+        "paid": {"amount": "100.00"},
+        "queueLength": 2,
+        "queueRemaining": {"amount": "400.00"},
+        "entriesFreed": 1,
+    }
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert not [sql for sql in statements if "dividend_entry" in sql], statements
+    assert not [sql for sql in statements if "dividend_queue_entry" in sql], statements
