@@ -58,6 +58,7 @@ def test_deep_nesting_is_refused_with_400_and_no_recursion(api, customer):
     }
     fields = "{ rewardAccount " + "{ points " * 3000 + "}" * 3001
     values = '{ rewardMember(email: "x", id: ' + "[" * 3000 + "]" * 3000 + ") { points } }"
+    stray = "}" * 3000 + fields
     # Each fragment nests four levels more: shallow text, deep execution.
     chain = ["fragment F100 on RewardAccount { points }"] + [
         f"fragment F{n} on RewardAccount {{ withdrawals(first: 1) {{ edges {{ node {{ account"
@@ -65,7 +66,7 @@ def test_deep_nesting_is_refused_with_400_and_no_recursion(api, customer):
         for n in range(1, 100)
     ]
     fragments = "{ rewardAccount { ...F1 } } " + " ".join(chain)
-    for query in (fields, values, fragments):
+    for query in (fields, values, stray, fragments):
         body = api(query, user=customer)
         assert (api.status, body) == (400, refused), query[:60]
 

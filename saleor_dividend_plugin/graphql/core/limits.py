@@ -60,7 +60,8 @@ def check_nesting(query: str) -> None:
             if depth > MAX_DEPTH:
                 raise RequestError(f"The query nests deeper than {MAX_DEPTH} levels.")
         elif token in _CLOSING:
-            depth -= 1
+            # A stray closing bracket is a syntax error; it must not lend depth to what follows.
+            depth = max(depth - 1, 0)
 
 
 def check_size(document: ast.Document) -> None:
