@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(PY) -m standalone_host.demo $(DEMO_ARGS)
 
 test: $(STAMP)
+	@scripts/ensure-chromium
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 soak: $(STAMP)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import connection
 
 from .models import MEMBER_KINDS, POOL_KINDS, AccountKind, Channel
-from .money import POINTS
+from .money import POINTS, quantum
 
 
 @dataclass
@@ -31,7 +31,46 @@ INVARIANTS = {
     "5-queue": "no queue entry receives more than its target; the queue is FIFO by confirmation",
     "6-release": "a day's releases stay within its budget and each member's energy",
     "7-replay": "each effect is posted once (one posting per order effect and settlement step)",
+    "8-pools": "each pool = platform funding - payouts + what members' balances gave back",
 }
+
+# Invariant 8, per pool account: each posting's credit to a pool is matched against what the same
+# posting took from the platform (funding) and from members' accounts (given back), in that order;
+# a write-off (or anything else) never counts. A pool credited by several legs of one posting
+# (an order's funding) draws on those sources in account-kind order, so nothing counts twice.
+_POOL_SOURCES = """
+WITH pools AS (
+  SELECT id, kind, balance FROM dividend_account
+  WHERE channel_id = %(channel)s AND member_id IS NULL AND unit = %(currency)s
+    AND kind = ANY(%(pools)s)),
+legs AS (
+  SELECT e.transaction_id AS txn, p.id AS account, p.kind, sum(e.amount) AS amount
+  FROM dividend_entry e JOIN pools p ON p.id = e.account_id GROUP BY 1, 2, 3),
+sources AS (
+  SELECT e.transaction_id AS txn,
+    coalesce(-sum(least(e.amount, 0)) FILTER (WHERE a.kind = 'platform'), 0) AS funded,
+    coalesce(-sum(least(e.amount, 0)) FILTER (WHERE a.member_id IS NOT NULL), 0) AS given
+  FROM dividend_entry e JOIN dividend_account a ON a.id = e.account_id
+  WHERE e.transaction_id IN (SELECT txn FROM legs) AND e.unit = %(currency)s
+  GROUP BY 1),
+shares AS (
+  SELECT l.account, greatest(l.amount, 0) AS credit, greatest(-l.amount, 0) AS paid,
+    coalesce(sum(greatest(l.amount, 0)) OVER (PARTITION BY l.txn ORDER BY l.kind
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+    coalesce(s.funded, 0) AS funded, coalesce(s.given, 0) AS given
+  FROM legs l LEFT JOIN sources s ON s.txn = l.txn),
+totals AS (
+  SELECT account,
+    sum(least(credit, greatest(funded - before, 0))) AS funding,
+    sum(paid) AS payouts,
+    sum(least(credit, greatest(funded + given - before, 0))
+        - least(credit, greatest(funded - before, 0))) AS given_back
+  FROM shares GROUP BY account)
+SELECT p.kind, p.balance, t.funding, t.payouts, t.given_back
+FROM pools p JOIN totals t ON t.account = p.id
+WHERE p.balance <> t.funding - t.payouts + t.given_back
+ORDER BY p.kind
+"""
 
 
 def _rows(sql: str, params) -> list[tuple]:
@@ -285,6 +324,20 @@ def audit_channel(channel: Channel) -> list[Problem]:
         "7-replay",
         "points issued that do not match the members' points (issued, held+burned)",
         _check_points(channel),
+    )
+    cents = quantum(channel.currency)
+    check(
+        "8-pools",
+        "pools holding money that neither paid orders funded nor members gave back",
+        [
+            "{} {} != funding {} - payouts {} + given back {}".format(
+                kind, *(figure.quantize(cents) for figure in figures)
+            )
+            for kind, *figures in _rows(
+                _POOL_SOURCES,
+                {"channel": cid, "currency": channel.currency, "pools": sorted(POOL_KINDS)},
+            )
+        ],
     )
     return problems
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from . import events
 from .config import FIELD_NAMES, parse_config
 from .ledger import Accounts
 from .members import refresh_tiers
@@ -35,6 +36,7 @@ def configure_channel(slug: str, currency: str, values: dict[str, Any], active: 
                     f"cannot change to {currency}"
                 )
             previous_tiers = channel.settings.tiers
+            switched_on = active and not channel.active
             channel.currency = currency
             channel.config = stored
             channel.active = active
@@ -42,6 +44,8 @@ def configure_channel(slug: str, currency: str, values: dict[str, Any], active: 
             channel.save()
             if channel.settings.tiers != previous_tiers:
                 refresh_tiers(channel)
+            if switched_on:
+                events.channel_switched_on(channel.slug)
         open_system_accounts(channel)
         from .beat import schedule_settlement
 

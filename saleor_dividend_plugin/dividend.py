@@ -149,8 +149,9 @@ def join_queue(config: ChannelConfig, record: OrderRecord) -> QueueEntry | None:
 
 def shrink_entry(accounts: Accounts, record: OrderRecord, remaining_share: Decimal, key, day):
     """After a refund the entry's target becomes original × remaining share; whatever the entry
-    received above it goes back to the pool from the wallet, and what the wallet cannot cover is
-    written off."""
+    received above it is taken back from the wallet. Only what the wallet gives back returns to
+    the pool: the rest was spent, so the pool must not pay it out again. That shortfall is
+    written off against the platform, as in the referral clawback (DESIGN §11 rule 8)."""
     entry = QueueEntry.objects.filter(order=record).first()
     if entry is None:
         return
@@ -164,7 +165,8 @@ def shrink_entry(accounts: Accounts, record: OrderRecord, remaining_share: Decim
         recovered = min(excess, wallet.balance)
         legs = [
             (wallet, -recovered),
-            (accounts.system(AccountKind.DIVIDEND_POOL), excess),
+            (accounts.system(AccountKind.DIVIDEND_POOL), recovered),
+            (accounts.system(AccountKind.PLATFORM), excess - recovered),
             (accounts.write_off(channel.currency), -(excess - recovered)),
         ]
         post(channel, key, "queue_clawback", legs, day=day, order=record, member=entry.member)

@@ -69,9 +69,14 @@ def expected_rewards(
 
 
 def sync_order(snapshot: OrderSnapshot) -> str:
-    """Apply whatever of `snapshot` has not been applied yet. Returns what happened, for logs."""
+    """Apply whatever of `snapshot` has not been applied yet. Returns what happened, for logs.
+
+    A channel switched inactive records and confirms nothing new, but the refunds and
+    cancellations of the orders it already recorded are still applied: pausing the program stops
+    new rewards, it does not let refunded orders keep theirs.
+    """
     channel = Channel.objects.filter(slug=snapshot.channel).first()
-    if channel is None or not channel.active:
+    if channel is None:
         return "channel not enabled"
     if not snapshot.from_checkout:
         return "not a checkout order"
@@ -83,23 +88,41 @@ def sync_order(snapshot: OrderSnapshot) -> str:
         record = OrderRecord.objects.filter(channel=channel, order_id=snapshot.order_id).first()
         outcome = []
         if record is None:
+            if not channel.active:
+                return "channel not enabled"
             record = _create(channel, config, snapshot)
             outcome.append("recorded")
-        if record.status != OrderStatus.CONFIRMED:
+        cancelled = snapshot.status in {HostStatus.CANCELLED, HostStatus.EXPIRED}
+        if record.status == OrderStatus.VOID:
             if snapshot.fully_paid:
-                _confirm(channel, config, record, snapshot)
-                outcome.append("confirmed")
-            elif snapshot.status in {HostStatus.CANCELLED, HostStatus.EXPIRED}:
-                if record.status == OrderStatus.PENDING:
-                    record.status = OrderStatus.VOID
-                    record.closed_at = timezone.now()
-                    record.save(update_fields=["status", "closed_at"])
-                    outcome.append("voided")
-            elif record.status == OrderStatus.PENDING:
+                # Void is final (DESIGN §5): the order was cancelled or expired unpaid, so a
+                # charge reported afterwards is the store's to refund, not a confirmation.
+                logger.warning(
+                    "order %s (%s) is void: the charge reported after its cancellation or expiry"
+                    " confirms nothing",
+                    record.number or record.order_id,
+                    record.order_id,
+                )
+                return "void: a later charge confirms nothing"
+        elif record.status == OrderStatus.PENDING:
+            if snapshot.fully_paid:
+                # Payment wins over cancellation (the order may have been paid before it was
+                # cancelled); a paused channel confirms it once it is switched on again.
+                if channel.active:
+                    _confirm(channel, config, record, snapshot)
+                    outcome.append("confirmed")
+            elif cancelled:
+                record.status = OrderStatus.VOID
+                record.closed_at = timezone.now()
+                record.save(update_fields=["status", "closed_at"])
+                outcome.append("voided")
+            elif channel.active:
                 _refresh_expected(config, record, snapshot)
         if record.status == OrderStatus.CONFIRMED and snapshot.refunded > record.refunded:
             if _refund(channel, config, record, snapshot.refunded):
                 outcome.append("refunded")
+        if not outcome and not channel.active:
+            return "channel not enabled: nothing to apply"
         return ", ".join(outcome) or "nothing to do"
 
 

@@ -134,11 +134,13 @@ class DividendPlugin(BasePlugin):
 
     # Order hooks. Saleor calls them inside its own work on the order (checkout completion,
     # payment webhooks, staff actions) with nothing to catch what they raise, so each one only
-    # schedules the order's sync for after the commit: no query, no exception.
+    # schedules the order's sync for after the commit: no query, no exception. They schedule
+    # whatever the channel's state: the task decides, since an inactive channel still applies
+    # refunds and cancellations of the orders it recorded (and records nothing new). Saleor calls
+    # only active plugins; what changes while the plugin is off is caught up when it is switched
+    # on again (`tasks.catch_up_channel`).
 
     def _order_changed(self, order, previous_value, event: str):
-        if not self.active:
-            return previous_value
         try:
             events.order_changed(order.id)
         except Exception:

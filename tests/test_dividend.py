@@ -10,8 +10,10 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
+from saleor_dividend_plugin import wallet
 from saleor_dividend_plugin.audit import audit_channel
 from saleor_dividend_plugin.dividend import expire_entries
+from saleor_dividend_plugin.ledger import Accounts, post
 from saleor_dividend_plugin.models import AccountKind, QueueEntry, QueueStatus
 
 DIVIDEND_ONLY = {"release_ratio": "0", "points_backing_ratio": "0", "referral_mode": "off"}
@@ -272,3 +274,54 @@ def test_stale_entries_do_not_hold_a_place_even_when_nothing_is_paid(dividend_sh
     shop.pay(fresh)  # the pool is empty, yet the stale entry leaves and makes room
     assert entry(shop, stale).status == QueueStatus.EXPIRED
     assert entry(shop, fresh).status == QueueStatus.WAITING
+
+
+def test_a_clawback_the_wallet_cannot_cover_never_refills_the_pool(
+    dividend_shop, make_user, settings
+):
+    settings.DIVIDEND_HOST = "tests.test_wallet.GiftCardHost"
+    shop = dividend_shop()
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    a = shop.place(alice, "100")
+    shop.pay(a)
+    shop.order(bob, "100")  # 20.00 + 20.00 pay Alice's entry
+    assert shop.wallet(alice) == D("40.00")
+    wallet.convert_to_gift_card(shop.member(alice), "40.00", key="alice-card")
+    assert shop.wallet(alice) == 0
+
+    shop.refund(a, "100")  # 40.00 due back, the wallet holds nothing: all written off
+
+    assert (entry(shop, a).status, entry(shop, a).received) == (QueueStatus.CANCELLED, 0)
+    assert pool(shop) == D("0.00")
+    assert shop.balance(None, AccountKind.WRITE_OFF) == D("-40.00")
+    # The write-off is the platform's loss, not new money: 40.00 funded, 40.00 written off.
+    assert shop.balance(None, AccountKind.PLATFORM) == D("0.00")
+    assert audit_channel(shop.channel) == []
+    shop.order(carol, "100")  # only Carol's 20.00 reaches Bob's entry
+    assert shop.wallet(bob) == D("20.00")
+    assert audit_channel(shop.channel) == []
+
+
+def test_the_audit_flags_a_pool_refilled_by_a_write_off(dividend_shop, make_user):
+    shop = dividend_shop()
+    shop.order(make_user(), "100")  # 20.00 waits in the pool
+    assert audit_channel(shop.channel) == []
+    accounts = Accounts(shop.channel)
+    # What a clawback used to post when the wallet was empty: the pool credited in full, the
+    # write-off paying for it.
+    post(
+        shop.channel,
+        "unfunded-refill",
+        "queue_clawback",
+        [
+            (accounts.system(AccountKind.DIVIDEND_POOL), D("40.00")),
+            (accounts.write_off("USD"), D("-40.00")),
+        ],
+        day=timezone.now().date(),
+    )
+    # Every other check passes: the funding still adds up once the write-off is counted.
+    problems = audit_channel(shop.channel)
+    assert [p.invariant for p in problems] == ["8-pools"]
+    assert problems[0].rows == [
+        "dividend_pool 60.00 != funding 20.00 - payouts 0.00 + given back 0.00"
+    ]

@@ -1,9 +1,21 @@
 """The order lifecycle with exact amounts (default configuration unless stated)."""
 
+import logging
 from decimal import Decimal as D
 
 from saleor_dividend_plugin.audit import audit_channel
-from saleor_dividend_plugin.models import AccountKind, OrderRecord, OrderStatus, PointLot
+from saleor_dividend_plugin.models import (
+    AccountKind,
+    LedgerTransaction,
+    OrderRecord,
+    OrderStatus,
+    PointLot,
+    QueueEntry,
+)
+from saleor_dividend_plugin.tasks import catch_up_now
+from standalone_host.store import services
+
+from .conftest import Shop
 
 
 def test_checkout_order_is_pending_until_fully_paid(shop, make_user):
@@ -36,6 +48,29 @@ def test_cancelled_or_expired_before_payment_is_void(shop, make_user):
         shop.cancel(order, status)
         assert shop.record(order).status == OrderStatus.VOID
     assert shop.balance(None, AccountKind.PLATFORM) == 0
+
+
+def test_a_void_order_never_confirms_when_a_charge_is_reported_later(shop, make_user, caplog):
+    for status in ("cancelled", "expired"):
+        user = make_user()
+        order = shop.place(user, "40.00")
+        shop.cancel(order, status)
+        with caplog.at_level(logging.WARNING, logger="saleor_dividend_plugin.lifecycle"):
+            outcome = shop.pay(order)  # charged in full after the cancellation or expiry
+        assert outcome == "void: a later charge confirms nothing"
+        assert f"order {order.number} ({order.pk}) is void" in caplog.text
+        record = shop.record(order)
+        assert (record.status, record.confirmed_at) == (OrderStatus.VOID, None)
+        assert (shop.balance(user, AccountKind.POINTS), shop.balance(user, AccountKind.ENERGY)) == (
+            0,
+            0,
+        )
+        assert not QueueEntry.objects.filter(order=record).exists()
+        assert shop.deliver(order) == "void: a later charge confirms nothing"  # replayed
+    assert LedgerTransaction.objects.filter(channel=shop.channel).count() == 0
+    assert shop.balance(None, AccountKind.PLATFORM) == D("0.00")
+    assert shop.balance(None, AccountKind.DIVIDEND_POOL) == D("0.00")
+    assert audit_channel(shop.channel) == []
 
 
 def test_cancel_after_payment_keeps_the_confirmation(shop, make_user):
@@ -148,7 +183,7 @@ def test_replayed_events_change_nothing(shop, make_user):
 
 
 def _ledger(shop):
-    from saleor_dividend_plugin.models import Account, LedgerTransaction
+    from saleor_dividend_plugin.models import Account
 
     return (
         sorted(
@@ -156,3 +191,77 @@ def _ledger(shop):
         ),
         LedgerTransaction.objects.filter(channel=shop.channel).count(),
     )
+
+
+def test_refunds_and_cancellations_still_apply_while_the_channel_is_inactive(
+    make_channel, make_user
+):
+    shop = Shop(make_channel(queue_max_amount=1000))
+    alice, bob, carol, dave = (make_user(n) for n in ("alice", "bob", "carol", "dave"))
+    a = shop.place(alice, "100.00")
+    shop.pay(a)
+    shop.order(bob, "100.00")  # 20.00 + 20.00 to Alice's entry
+    unpaid = shop.place(carol, "50.00")
+    assert shop.wallet(alice) == D("40.00")
+
+    make_channel(queue_max_amount=1000, active=False)  # the owner pauses the program
+
+    assert shop.refund(a, "100.00") == "refunded"
+    assert shop.record(a).refunded == D("100.00")
+    assert [shop.balance(alice, k) for k in (AccountKind.POINTS, AccountKind.WALLET)] == [0, 0]
+    assert shop.record(a).queue_entry.status == "cancelled"
+    # What Alice's wallet gave back waits in the pool for the next funding.
+    assert shop.balance(None, AccountKind.DIVIDEND_POOL) == D("40.00")
+    assert shop.cancel(unpaid) == "voided"
+    assert shop.record(unpaid).status == OrderStatus.VOID
+    # New orders earn nothing while paused: not even recorded.
+    new = shop.place(dave, "80.00")
+    assert shop.pay(new) == "channel not enabled"
+    assert not OrderRecord.objects.filter(order_id=str(new.pk)).exists()
+    assert audit_channel(shop.channel) == []
+
+
+def test_an_order_paid_while_the_channel_is_inactive_is_confirmed_once_it_is_on_again(
+    make_channel, make_user
+):
+    shop = Shop(make_channel())
+    user = make_user()
+    order = shop.place(user, "60.00")  # recorded before the pause, paid during it
+    make_channel(active=False)
+    assert shop.pay(order) == "channel not enabled: nothing to apply"
+    assert shop.record(order).status == OrderStatus.PENDING
+    assert shop.balance(user, AccountKind.POINTS) == 0
+
+    make_channel(active=True)
+    assert catch_up_now("web") == "1 recorded orders checked, 1 changed"
+    assert shop.record(order).status == OrderStatus.CONFIRMED
+    assert shop.balance(user, AccountKind.POINTS) == D(60)
+    assert audit_channel(shop.channel) == []
+
+
+def test_switching_a_channel_on_again_catches_up_on_every_recorded_order(make_channel, make_user):
+    """Saleor calls no hook of an inactive plugin: the refunds made meanwhile reach the rewards
+    through the catch-up scheduled when the channel is switched on again."""
+    shop = Shop(make_channel())
+    users = [make_user() for _ in range(4)]
+    refunded, kept, cancelled = shop.place(users[0], "100.00"), shop.place(users[1], "30.00"), None
+    shop.pay(refunded)
+    shop.pay(kept)
+    cancelled = shop.place(users[2], "25.00")
+    make_channel(active=False)
+    # The host changes the orders without telling the plugin.
+    services.refund(refunded, D("40.00"), notify=False)
+    services.cancel(cancelled, notify=False)
+    unknown = services.place_order("web", "USD", users[3], [(D("10.00"), "default")], notify=False)
+    services.charge(unknown, notify=False)
+
+    make_channel(active=True)
+    assert catch_up_now("web") == "3 recorded orders checked, 2 changed"
+
+    assert shop.record(refunded).refunded == D("40.00")
+    assert shop.balance(users[0], AccountKind.POINTS) == D(60)
+    assert shop.record(kept).refunded == 0
+    assert shop.record(cancelled).status == OrderStatus.VOID
+    assert not OrderRecord.objects.filter(order_id=str(unknown.pk)).exists()
+    assert catch_up_now("web") == "2 recorded orders checked, 0 changed"
+    assert audit_channel(shop.channel) == []

@@ -81,10 +81,25 @@ def test_partial_refunds_shrink_the_entry_and_claw_back_what_it_received_above_i
     ledger.spend_wallet(alice, 1400)
     ledger.refund(order, 10000)
     assert (entry.target, entry.received, entry.status) == (0, 0, "cancelled")
-    # 15 due back, 1 left in the wallet: 14 written off
-    assert (ledger.wallet[alice], ledger.write_off, ledger.dividend_pool) == (0, -1400, 4000)
+    # 15 due back, 1 left in the wallet: 14 written off, and only the 1 given back refills the
+    # pool (25 + 1), never the 14 that were spent
+    assert (ledger.wallet[alice], ledger.write_off, ledger.dividend_pool) == (0, -1400, 2600)
     assert (ledger.points[alice], ledger.energy[alice], ledger.contribution[alice]) == (0, 0, 0)
     assert ledger.refund(order, 10000) is False
+
+
+def test_a_clawback_the_wallet_cannot_cover_never_refills_the_pool():
+    ledger = engine()
+    alice, bob, carol = ledger.add_member(), ledger.add_member(), ledger.add_member()
+    order = ledger.confirm(alice, 10000, 0, NOON, DAY)
+    ledger.confirm(bob, 10000, 0, NOON + 60, DAY)
+    assert ledger.wallet[alice] == 4000
+    ledger.spend_wallet(alice, 4000)
+    ledger.refund(order, 10000)
+    # 40.00 due back, none left: all of it written off against the platform, none to the pool
+    assert (ledger.dividend_pool, ledger.write_off, ledger.platform) == (0, -4000, -7000 + 4000)
+    ledger.confirm(carol, 10000, 0, NOON + 120, DAY)
+    assert ledger.wallet[bob] == 2000
 
 
 def test_even_mode_splits_the_pool_among_the_first_entries():

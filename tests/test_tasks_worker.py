@@ -33,6 +33,7 @@ from saleor_dividend_plugin.models import (
 )
 from saleor_dividend_plugin.tasks import settle_channel_day, settle_due_days, sync_order_task
 from standalone_host.store import services
+from standalone_host.store.models import StoreOrder
 
 from .tally import count
 
@@ -277,6 +278,33 @@ def test_two_workers_settling_the_same_day_pay_once(start_celery_worker, make_sh
     assert LedgerTransaction.objects.filter(kind="daily_release", day=day).count() == 1
     assert Release.objects.filter(day=day).count() == 5_001
     assert paid_once(channel, day, expected)
+    assert audit_channel(channel) == []
+
+
+@pytest.mark.worker
+def test_a_paused_channel_applies_refunds_and_catches_up_when_switched_on(
+    celery_worker_process, make_user
+):
+    channel = configure_channel("web", "USD", {}, active=True)
+    record = buy(channel, make_user(), "100")
+    order = StoreOrder.objects.get(pk=record.order_id)
+    points = Accounts(channel).member(record.member, AccountKind.POINTS)
+
+    def refunded(amount):
+        return lambda: OrderRecord.objects.get(pk=record.pk).refunded == D(amount)
+
+    configure_channel("web", "USD", {}, active=False)
+    # A refund the host reports while the channel is paused still reaches the rewards.
+    services.refund(order, D("25.00"))
+    wait_for(refunded("25.00"), what="the refund made while paused")
+    # One it does not report (Saleor calls no hook of an inactive plugin) waits for the catch-up
+    # scheduled when the channel is switched on again.
+    services.refund(order, D("15.00"), notify=False)
+    configure_channel("web", "USD", {}, active=True)
+    wait_for(refunded("40.00"), what="the catch-up after switching the channel on")
+
+    points.refresh_from_db()
+    assert points.balance == D(60)
     assert audit_channel(channel) == []
 
 

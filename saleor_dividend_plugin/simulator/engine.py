@@ -395,9 +395,13 @@ class Engine:
         if excess > 0:
             recovered = min(excess, self.wallet[entry.member])
             self.wallet[entry.member] -= recovered
-            self.dividend_pool += excess
+            # Only what the wallet gives back refills the pool; the shortfall is written off
+            # against the platform (DESIGN §11 rule 8).
+            self.dividend_pool += recovered
+            self.platform += excess - recovered
             self.write_off -= excess - recovered
-            self.day.clawed_back += excess
+            self.day.funded -= excess - recovered
+            self.day.clawed_back += recovered
             self.day.written_off += excess - recovered
         received = min(entry.received, target)
         was_waiting = entry.status == WAITING
