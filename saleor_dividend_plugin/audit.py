@@ -117,6 +117,20 @@ def audit_channel(channel: Channel) -> list[Problem]:
             [cid],
         ),
     )
+    check(
+        "2-balances",
+        "accounts whose totals in and out differ from their entries (id, in, sum, out, sum)",
+        _rows(
+            "SELECT a.id, a.total_in, coalesce(s.total_in, 0), a.total_out,"
+            " coalesce(s.total_out, 0) FROM dividend_account a"
+            " LEFT JOIN (SELECT account_id, sum(amount) FILTER (WHERE amount > 0) AS total_in,"
+            "            -sum(amount) FILTER (WHERE amount < 0) AS total_out"
+            "            FROM dividend_entry GROUP BY account_id) s ON s.account_id = a.id"
+            " WHERE a.channel_id = %s AND (a.total_in <> coalesce(s.total_in, 0)"
+            "   OR a.total_out <> coalesce(s.total_out, 0))",
+            [cid],
+        ),
+    )
     non_negative = sorted(
         MEMBER_KINDS
         | POOL_KINDS
@@ -184,6 +198,21 @@ def audit_channel(channel: Channel) -> list[Problem]:
             "SELECT id, received, target FROM dividend_queue_entry"
             " WHERE channel_id = %s AND received > target",
             [cid],
+        ),
+    )
+    check(
+        "5-queue",
+        "queue tally that differs from the entries (waiting, still owed, freed: kept, counted)",
+        _rows(
+            "SELECT t.waiting, t.remaining, t.freed, q.waiting, q.remaining, q.freed FROM"
+            " (SELECT count(*) FILTER (WHERE status = 'waiting') AS waiting,"
+            "  coalesce(sum(target - received) FILTER (WHERE status = 'waiting'), 0) AS remaining,"
+            "  count(*) FILTER (WHERE status = 'freed') AS freed"
+            "  FROM dividend_queue_entry WHERE channel_id = %s) q"
+            " LEFT JOIN dividend_queue_tally t ON t.channel_id = %s"
+            " WHERE (coalesce(t.waiting, 0), coalesce(t.remaining, 0), coalesce(t.freed, 0))"
+            "   <> (q.waiting, q.remaining, q.freed)",
+            [cid, cid],
         ),
     )
     # Payouts reach entries only from the front: in fifo mode only the head of the waiting queue

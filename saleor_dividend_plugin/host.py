@@ -83,6 +83,10 @@ class Host(Protocol):
 
     def has_permission(self, user, permission: str) -> bool: ...
 
+    def has_channel_access(self, user, channel: str) -> bool:
+        """Whether staff operations of `user` may reach `channel` (a channel slug)."""
+        ...
+
     def graphql_url(self, channel: str) -> str: ...
 
 

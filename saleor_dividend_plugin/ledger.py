@@ -176,6 +176,10 @@ def post(
         return None
     for account, amount in entries:
         account.balance += amount
+        if amount > 0:
+            account.total_in += amount
+        else:
+            account.total_out -= amount
     return LedgerTransaction(
         pk=row[0], channel=channel, key=key, kind=kind, day=day, order=order, member=member
     )

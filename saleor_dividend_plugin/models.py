@@ -117,9 +117,13 @@ class Account(models.Model):
     )
     kind = models.CharField(max_length=24, choices=AccountKind.choices)
     unit = models.CharField(max_length=8)
-    # Kept by the database from the entries (sql/ledger.sql, sql/ledger_bulk.sql); never
-    # written by Python.
+    # Kept by the database from the entries (sql/ledger.sql, sql/ledger_bulk.sql,
+    # sql/pool_figures.sql); never written by Python. `total_in` and `total_out` are what the
+    # entries put in and took out (balance = total_in - total_out): public figures such as what
+    # the dividend pool has received are read from here, not summed over the entries.
     balance = models.DecimalField(default=Decimal(0), **MONEY)
+    total_in = models.DecimalField(default=Decimal(0), **MONEY)
+    total_out = models.DecimalField(default=Decimal(0), **MONEY)
     may_go_negative = models.BooleanField(default=False)
 
     class Meta:
@@ -289,6 +293,28 @@ class QueueEntry(models.Model):
     @property
     def remaining(self) -> Decimal:
         return self.target - self.received
+
+
+class QueueTally(models.Model):
+    """The free-order queue of a channel in three figures, kept by the database from the queue
+    entries in the same statement that changes them (sql/pool_figures.sql); never written by
+    Python. Anyone may read them, so they must not cost a scan of the queue's history."""
+
+    channel = models.OneToOneField(
+        Channel, primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+    waiting = models.BigIntegerField(default=0)
+    # What the waiting entries are still to receive.
+    remaining = models.DecimalField(default=Decimal(0), **MONEY)
+    freed = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "dividend_queue_tally"
+
+
+def queue_tally(channel: Channel) -> QueueTally:
+    """The channel's tally; a channel whose queue never had an entry has no row yet."""
+    return QueueTally.objects.filter(channel=channel).first() or QueueTally(channel=channel)
 
 
 class PointLot(models.Model):

@@ -1,6 +1,6 @@
 """Money and points arithmetic: Decimal only, and every split rounds down so no money is created."""
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 # ISO 4217 minor units that differ from 2. Saleor stores amounts with 3 decimal places, so no
 # currency needs more than that.
@@ -35,6 +35,17 @@ POINTS = "PTS"
 ENERGY = "ENERGY"
 CONTRIBUTION = "CONTRIB"
 ZERO = Decimal(0)
+# Amounts and points that anyone sends stay below this: larger ones are typing mistakes or probes,
+# and every sum of them still fits the ledger's Decimal(20, 3) columns (17 integer digits).
+MAX_AMOUNT = Decimal(10) ** 12
+
+
+class InvalidAmount(ValueError):
+    """An amount or a number of points that means nothing; the message says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def minor_units(currency: str) -> int:
@@ -55,5 +66,47 @@ def whole(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(Decimal(1), rounding=ROUND_DOWN)
 
 
-def is_money_unit(unit: str) -> bool:
-    return unit not in {POINTS, ENERGY, CONTRIBUTION}
+def _decimal(value, what: str) -> Decimal:
+    # Floats are refused: 0.1 + 0.2 is not an amount of money.
+    if isinstance(value, bool | float):
+        raise InvalidAmount(f"Give {what} as a decimal number, not {type(value).__name__}.")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidAmount(f"{str(value)[:40]!r} is not a number.") from None
+    if not number.is_finite():
+        raise InvalidAmount(f"Give {what} as a finite number.")
+    return number
+
+
+def parse_amount(value, currency: str, *, signed: bool = False) -> Decimal:
+    """The one check of a money amount anyone sends: a decimal (never a float), not zero,
+    above zero unless `signed` (a correction), below MAX_AMOUNT, and no finer than the
+    currency's minor unit. Raises InvalidAmount."""
+    amount = _decimal(value, "amounts")
+    if amount == 0:
+        raise InvalidAmount("The amount must not be zero.")
+    if amount < 0 and not signed:
+        raise InvalidAmount("The amount must be above zero.")
+    if abs(amount) >= MAX_AMOUNT:
+        raise InvalidAmount("The amount is too large.")
+    if round_down(amount, currency) != amount:
+        raise InvalidAmount(
+            f"{currency} amounts have at most {minor_units(currency)} decimal places."
+        )
+    return round_down(amount, currency)
+
+
+def parse_points(value, *, signed: bool = False) -> Decimal:
+    """The one check of a number of points anyone sends: a whole number, not zero, above zero
+    unless `signed`, below MAX_AMOUNT. Raises InvalidAmount."""
+    points = _decimal(value, "points")
+    if points != points.to_integral_value():
+        raise InvalidAmount("Points are whole numbers.")
+    if points == 0:
+        raise InvalidAmount("The number of points must not be zero.")
+    if points < 0 and not signed:
+        raise InvalidAmount("The number of points must be above zero.")
+    if abs(points) >= MAX_AMOUNT:
+        raise InvalidAmount("The number of points is too large.")
+    return points.quantize(Decimal(1))

@@ -10,7 +10,7 @@ when the backing covers less.
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
@@ -19,7 +19,7 @@ from .config import ChannelConfig
 from .ledger import Accounts, already_posted, channel_day, post
 from .locks import lock_channel
 from .models import AccountKind, Channel, Member, PointLot, PointValue
-from .money import POINTS, ZERO, round_down
+from .money import POINTS, ZERO, InvalidAmount, parse_points, round_down
 
 VALUE_PLACES = Decimal("0.00000001")
 
@@ -150,18 +150,12 @@ def consume_lots(member: Member, points: Decimal, usable_on: datetime.date | Non
 
 
 def whole_points(points) -> Decimal:
-    """`points` as a whole number above zero, or RedemptionError INVALID."""
-    if isinstance(points, bool | float):
-        raise RedemptionError("INVALID", "Points must be a whole number.")
+    """`points` as a whole number above zero (`money.parse_points`), or RedemptionError
+    INVALID."""
     try:
-        points = Decimal(str(points).strip())
-    except (InvalidOperation, ValueError):
-        raise RedemptionError("INVALID", "Points must be a whole number.") from None
-    if not points.is_finite() or points <= 0 or points != points.to_integral_value():
-        raise RedemptionError("INVALID", "Points must be a whole number above zero.")
-    if points.adjusted() >= 15:
-        raise RedemptionError("INVALID", "That is more points than any account can hold.")
-    return points.quantize(Decimal(1))
+        return parse_points(points)
+    except InvalidAmount as error:
+        raise RedemptionError("INVALID", error.message) from None
 
 
 def redeem(member: Member, points, *, key: str) -> Decimal:

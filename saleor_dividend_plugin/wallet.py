@@ -9,7 +9,7 @@ caller reads the outcome of the first request from the member's history.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +26,7 @@ from .models import (
     Withdrawal,
     WithdrawalStatus,
 )
-from .money import POINTS, minor_units, round_down
+from .money import POINTS, InvalidAmount, parse_amount, parse_points
 
 # What points.redeem says, in the wallet's words.
 _REDEMPTION_CODES = {
@@ -49,41 +49,20 @@ class WalletError(ValueError):
         self.message = message
 
 
-def _number(value) -> Decimal:
-    # Floats are refused: 0.1 + 0.2 is not an amount of money.
-    if isinstance(value, bool | float):
-        raise WalletError("INVALID_AMOUNT", "Amounts must be given as decimal numbers.")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise WalletError("INVALID_AMOUNT", f"{value!r} is not an amount.") from None
-    if not number.is_finite():
-        raise WalletError("INVALID_AMOUNT", "Amounts must be finite.")
-    # Beyond what a Decimal(20, 3) column holds.
-    if number != 0 and number.adjusted() >= 16:
-        raise WalletError("INVALID_AMOUNT", "That amount is too large.")
-    return number
-
-
 def money_amount(value, currency: str, *, signed: bool = False) -> Decimal:
-    """`value` as an amount of `currency`: above zero (or nonzero when `signed`), in whole minor
-    units. Raises WalletError INVALID_AMOUNT."""
-    amount = _number(value)
-    if amount == 0 or (amount < 0 and not signed):
-        raise WalletError("INVALID_AMOUNT", "The amount must be above zero.")
-    if round_down(amount, currency) != amount:
-        raise WalletError(
-            "INVALID_AMOUNT",
-            f"{currency} amounts have at most {minor_units(currency)} decimal places.",
-        )
-    return round_down(amount, currency)
+    """`value` as an amount of `currency` (`money.parse_amount`). Raises WalletError
+    INVALID_AMOUNT."""
+    try:
+        return parse_amount(value, currency, signed=signed)
+    except InvalidAmount as error:
+        raise WalletError("INVALID_AMOUNT", error.message) from None
 
 
 def _points_amount(value) -> Decimal:
-    amount = _number(value)
-    if amount == 0 or amount != amount.to_integral_value():
-        raise WalletError("INVALID_AMOUNT", "Points are whole numbers other than zero.")
-    return amount.quantize(Decimal(1))
+    try:
+        return parse_points(value, signed=True)
+    except InvalidAmount as error:
+        raise WalletError("INVALID_AMOUNT", error.message) from None
 
 
 def _not_replayed(*keys: str) -> None:

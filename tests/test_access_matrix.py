@@ -10,12 +10,20 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from saleor_dividend_plugin import wallet
 from saleor_dividend_plugin.graphql.schema import schema
 
 from .conftest import Shop
-from .graphql.conftest import Api, account_id, error_codes, ledger_state, withdrawal_id
+from .graphql.conftest import (
+    Api,
+    account_id,
+    error_codes,
+    ledger_state,
+    staff_group,
+    withdrawal_id,
+)
 from .test_wallet import GiftCardHost
 
 ROLES = (
@@ -27,10 +35,15 @@ ROLES = (
     "manage_orders",
     "manage_gift_card",
     "superuser",
+    # Channel restrictions of permission groups, as Saleor has them.
+    "both_permissions_restricted_to_this_channel",
+    "both_permissions_restricted_to_another_channel",
+    "both_permissions_without_a_group",
+    "superuser_without_a_group",
 )
 SIGNED_IN = set(ROLES) - {"anonymous"}
-ORDERS = {"manage_orders", "superuser"}
-GIFT_CARDS = {"manage_gift_card", "superuser"}
+ORDERS = {"manage_orders", "superuser", "both_permissions_restricted_to_this_channel"}
+GIFT_CARDS = {"manage_gift_card", "superuser", "both_permissions_restricted_to_this_channel"}
 
 # Root field -> (operation, variables from the store, roles allowed).
 MATRIX = {
@@ -116,27 +129,32 @@ def store(client, make_channel, make_user, settings, clock):
     clock.advance(days=1)
     member = shop.member(alice)
     waiting = wallet.request_withdrawal(member, D(5), "IBAN DE00", key="seed")
-    from django.contrib.auth.models import Permission
 
-    def staff(*codenames, is_staff=True, superuser=False):
+    def staff(*codenames, is_staff=True, superuser=False, channels=None, grouped=True):
         user = make_user("staff", is_staff=is_staff, is_superuser=superuser)
-        for codename in codenames:
-            user.user_permissions.add(
-                Permission.objects.get(codename=codename, content_type__app_label="store")
-            )
+        if grouped:
+            user.groups.add(staff_group(*codenames, channels=channels))
+        else:
+            for codename in codenames:
+                user.user_permissions.add(
+                    Permission.objects.get(codename=codename, content_type__app_label="store")
+                )
         return user
 
+    both = ("manage_orders", "manage_gift_card")
     callers = {
         "anonymous": None,
         "customer": alice,
         "other_customer": make_user("carol"),
-        "customer_with_staff_permissions": staff(
-            "manage_orders", "manage_gift_card", is_staff=False
-        ),
+        "customer_with_staff_permissions": staff(*both, is_staff=False),
         "staff_without_permissions": staff(),
         "manage_orders": staff("manage_orders"),
         "manage_gift_card": staff("manage_gift_card"),
         "superuser": staff(superuser=True),
+        "both_permissions_restricted_to_this_channel": staff(*both, channels=["outlet", "web"]),
+        "both_permissions_restricted_to_another_channel": staff(*both, channels=["outlet"]),
+        "both_permissions_without_a_group": staff(*both, grouped=False),
+        "superuser_without_a_group": staff(superuser=True, grouped=False),
     }
     return {
         "api": Api(client, channel),
@@ -209,4 +227,24 @@ def test_another_channel_and_another_customer_stay_out_of_reach(store, make_chan
     carol = store["callers"]["other_customer"]
     own = store["api"].data("{ rewardAccount { referralCode } }", user=carol)
     assert own["rewardAccount"]["referralCode"] != store["code"]
+    assert ledger_state() == before
+
+
+def test_staff_restricted_to_other_channels_are_told_which_channel(store):
+    api = store["api"]
+    before = ledger_state()
+    query, variables, _ = MATRIX["rewardAccountAdjust:WALLET"]
+    for role in ("both_permissions_restricted_to_another_channel", "superuser_without_a_group"):
+        body = api(query, variables(store), user=store["callers"][role])
+        assert body == {
+            "errors": [
+                {
+                    "message": "You do not have access to the web channel.",
+                    "locations": [{"line": 1, "column": 23}],
+                    "path": ["rewardAccountAdjust"],
+                    "extensions": {"exception": {"code": "PermissionDenied"}},
+                }
+            ],
+            "data": {"rewardAccountAdjust": None},
+        }
     assert ledger_state() == before

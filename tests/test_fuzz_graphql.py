@@ -28,7 +28,7 @@ from saleor_dividend_plugin import wallet
 from saleor_dividend_plugin.graphql.schema import schema
 from saleor_dividend_plugin.models import Account, Entry, LedgerTransaction, Withdrawal
 
-from .graphql.conftest import Api, account_id, withdrawal_id
+from .graphql.conftest import Api, account_id, staff_group, withdrawal_id
 from .tally import count
 from .test_wallet import GiftCardHost
 
@@ -208,6 +208,7 @@ def store(client, make_channel, make_user, settings):
     member = shop.member(alice)
     waiting = wallet.request_withdrawal(member, 5, "IBAN DE00", key="seed")
     staff = make_user("staff", is_staff=True, is_superuser=True)
+    staff.groups.add(staff_group())
     return {
         "api": Api(client, channel),
         "callers": [None, alice, bob, staff],

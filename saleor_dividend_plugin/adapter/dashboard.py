@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Sum
-
 from ..ledger import Accounts
-from ..models import AccountKind, Channel, QueueEntry, QueueStatus
-from ..money import ZERO, round_down
+from ..models import AccountKind, Channel, queue_tally
+from ..money import round_down
 from ..points import point_value
 from .host import SaleorHost
 
@@ -21,13 +19,11 @@ def live_figures(channel_slug: str) -> dict[str, str]:
         return figures | dict.fromkeys(("dividend_pool", "queue", "point_value"), NOT_CONFIGURED)
     currency = channel.currency
     accounts = Accounts(channel)
-    queue = QueueEntry.objects.filter(channel=channel, status=QueueStatus.WAITING).aggregate(
-        waiting=Count("pk"), owed=Sum(F("target") - F("received"))
-    )
+    queue = queue_tally(channel)
     pool = accounts.system(AccountKind.DIVIDEND_POOL).balance
-    owed = round_down(queue["owed"] or ZERO, currency)
+    owed = round_down(queue.remaining, currency)
     return figures | {
         "dividend_pool": f"{round_down(pool, currency):f} {currency}",
-        "queue": f"{queue['waiting']} waiting, {owed:f} {currency} still to pay",
+        "queue": f"{queue.waiting} waiting, {owed:f} {currency} still to pay",
         "point_value": f"{point_value(channel, accounts).normalize():f} {currency} per point",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from saleor.core.utils import build_absolute_uri
 
-from . import PLUGIN_ID, auth, gift_cards, orders
+from . import PLUGIN_ID, auth, channel_access, gift_cards, orders
 
 
 class SaleorHost:
@@ -13,6 +13,7 @@ class SaleorHost:
     issue_gift_card = staticmethod(gift_cards.issue_gift_card)
     authenticate = staticmethod(auth.authenticate)
     has_permission = staticmethod(auth.has_permission)
+    has_channel_access = staticmethod(channel_access.has_channel_access)
 
     def graphql_url(self, channel: str) -> str:
         """The storefront's rewards endpoint for `channel`, served by the plugin's webhook."""

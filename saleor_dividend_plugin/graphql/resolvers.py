@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models import Case, Count, OuterRef, Subquery, When
 
-from .. import models
+from .. import models, points
 from ..ledger import channel_day
-from ..models import AccountKind, QueueStatus
-from ..money import ZERO
+from ..models import AccountKind, QueueStatus, queue_tally
 from .core.context import RequestError
 from .core.types import money
 from .core.validators import decode_id, storable
@@ -137,26 +136,21 @@ def resolve_gift_cards(info, member):
 
 
 def resolve_dividend_pool(info) -> dict:
+    """Public, so it reads kept figures only: the pool's account and the queue's tally (two rows
+    whatever the channel's history)."""
     context = info.context
     channel = context.channel
     pool = context.accounts.system(AccountKind.DIVIDEND_POOL)
-    flows = models.Entry.objects.filter(account=pool).aggregate(
-        funded=Sum("amount", filter=Q(amount__gt=0)), paid=Sum("amount", filter=Q(amount__lt=0))
-    )
-    queue = models.QueueEntry.objects.filter(channel=channel).aggregate(
-        waiting=Count("pk", filter=Q(status=QueueStatus.WAITING)),
-        remaining=Sum(F("target") - F("received"), filter=Q(status=QueueStatus.WAITING)),
-        freed=Count("pk", filter=Q(status=QueueStatus.FREED)),
-    )
+    queue = queue_tally(channel)
     currency = channel.currency
     return {
         "enabled": channel.settings.dividend_enabled,
         "balance": money(pool.balance, currency),
-        "funded": money(flows["funded"] or ZERO, currency),
-        "paid": money(-(flows["paid"] or ZERO), currency),
-        "queue_length": queue["waiting"],
-        "queue_remaining": money(queue["remaining"] or ZERO, currency),
-        "entries_freed": queue["freed"],
+        "funded": money(pool.total_in, currency),
+        "paid": money(pool.total_out, currency),
+        "queue_length": queue.waiting,
+        "queue_remaining": money(queue.remaining, currency),
+        "entries_freed": queue.freed,
     }
 
 
@@ -185,7 +179,7 @@ def resolve_point_value(info) -> PointValueView:
         day=channel_day(context.channel),
         value=context.point_value,
         backing=accounts.system(AccountKind.POINTS_BACKING).balance,
-        outstanding=-accounts.system(AccountKind.POINTS_ISSUED).balance,
+        outstanding=points.outstanding_points(accounts),
     )
 
 

@@ -7,9 +7,11 @@ to `graphql_view`, which takes the channel from `?channel=<slug>` or an `X-Chann
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
+import sys
+import threading
+from collections import OrderedDict
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
@@ -28,7 +30,7 @@ from .core.context import (
     RequestError,
     RewardContext,
 )
-from .core.limits import check_size
+from .core.limits import check_nesting, check_size
 from .playground import playground_html
 from .schema import schema
 
@@ -113,11 +115,63 @@ def _execute(request, channel_slug: str | None) -> HttpResponse:
     return JsonResponse(body)
 
 
-@functools.lru_cache(maxsize=256)
+class DocumentCache:
+    """Parsed and validated documents by query text, least recently used out first.
+
+    A storefront sends the same few operations again and again, and validating one costs more
+    than running it. Anyone may send texts, though, so the cache is bounded by the text it holds
+    (a document's parsed form grows with its text), and longer texts are never kept: whatever is
+    sent, one process holds at most `budget` bytes of query text and their documents.
+    """
+
+    def __init__(self, budget: int, largest: int):
+        self.budget = budget
+        self.largest = largest
+        self.size = 0
+        self._documents: OrderedDict[str, tuple] = OrderedDict()
+        # Threaded servers share the cache between requests.
+        self._lock = threading.Lock()
+
+    def get(self, query: str, build):
+        with self._lock:
+            document = self._documents.get(query)
+            if document is not None:
+                self._documents.move_to_end(query)
+                return document
+        document = build(query)
+        weight = sys.getsizeof(query)
+        if weight > self.largest:
+            return document
+        with self._lock:
+            if query not in self._documents:
+                self._documents[query] = document
+                self.size += weight
+            while self.size > self.budget:
+                dropped, _ = self._documents.popitem(last=False)
+                self.size -= sys.getsizeof(dropped)
+        return document
+
+    def clear(self) -> None:
+        with self._lock:
+            self._documents.clear()
+            self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+
+# Storefront operations are a few hundred bytes to 2 KiB: 32 KiB keeps a whole storefront's.
+documents = DocumentCache(budget=32 * 1024, largest=8 * 1024)
+
+
 def _document(query: str):
-    """The parsed document and its validation errors, once per query text. A storefront sends
-    the same few operations again and again, and validating one costs more than running it.
-    Refused documents (syntax, size) raise and are not kept."""
+    """The parsed document and its validation errors. Refused documents (nesting, syntax, size)
+    raise and are not kept."""
+    return documents.get(query, _parse_and_validate)
+
+
+def _parse_and_validate(query: str):
+    check_nesting(query)
     document = parse(query)
     check_size(document)
     return document, tuple(validate(schema, document))

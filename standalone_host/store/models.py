@@ -36,3 +36,15 @@ class StoreOrderLine(models.Model):
     product_type = models.CharField(max_length=64, default="default")
     gross = models.DecimalField(**MONEY)
     net = models.DecimalField(**MONEY)
+
+
+class GroupChannels(models.Model):
+    """Saleor's channel restriction of a permission group, for the standalone host's groups: a
+    group without a row, or not restricted, reaches every channel; a restricted one only its
+    `channels` (slugs)."""
+
+    group = models.OneToOneField(
+        "auth.Group", primary_key=True, on_delete=models.CASCADE, related_name="channel_access"
+    )
+    restricted_access_to_channels = models.BooleanField(default=False)
+    channels = models.JSONField(default=list, blank=True)

@@ -1,13 +1,15 @@
 import json
+import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from graphql_relay import to_global_id
 
 from saleor_dividend_plugin.host import GiftCard
 from saleor_dividend_plugin.models import Account, Entry, LedgerTransaction, Withdrawal
 from standalone_host.store.host import StandaloneHost, token_for
+from standalone_host.store.models import GroupChannels
 
 D = Decimal
 
@@ -53,14 +55,26 @@ def error_codes(body) -> list[str]:
     return [error["extensions"]["exception"]["code"] for error in body.get("errors", [])]
 
 
+def staff_group(*permissions, channels=None) -> Group:
+    """A permission group of the standalone host, like Saleor's: `permissions` are codenames;
+    `channels` (slugs) restricts it to those channels, None reaches every channel."""
+    group = Group.objects.create(name=f"staff {uuid.uuid4().hex[:8]}")
+    for codename in permissions:
+        group.permissions.add(
+            Permission.objects.get(codename=codename.lower(), content_type__app_label="store")
+        )
+    if channels is not None:
+        GroupChannels.objects.create(
+            group=group, restricted_access_to_channels=True, channels=list(channels)
+        )
+    return group
+
+
 @pytest.fixture
 def make_staff(make_user):
-    def make(*permissions, superuser=False):
+    def make(*permissions, superuser=False, channels=None):
         user = make_user("staff", is_staff=True, is_superuser=superuser)
-        for codename in permissions:
-            user.user_permissions.add(
-                Permission.objects.get(codename=codename.lower(), content_type__app_label="store")
-            )
+        user.groups.add(staff_group(*permissions, channels=channels))
         return user
 
     return make

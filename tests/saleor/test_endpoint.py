@@ -1,5 +1,9 @@
 """The storefront's rewards endpoint at Saleor's plugin URL, with Saleor's own tokens."""
 
+import jwt
+from saleor.account.models import Group
+from saleor.core.jwt import create_access_token
+
 from .storefront import REWARDS_URL, post_rewards, saleor_token
 
 REWARDS = """
@@ -34,6 +38,52 @@ def test_without_a_token_nobody_is_signed_in(storefront, client):
 
     assert response.status_code == 200
     assert response.json()["data"] == {"rewardAccount": None}
+
+
+def test_a_token_that_is_not_saleors_reads_as_anonymous_as_in_saleors_own_api(
+    storefront, customer_user, client
+):
+    """Saleor's own /graphql/ takes a malformed token, or one that does not say Saleor made it,
+    for no token at all (`me` is null); the plugin asks Saleor, so it does the same."""
+    not_saleors = jwt.encode({"owner": "another-app", "email": customer_user.email}, "k" * 32)
+    for token in ("not-a-token", "a.b.c", not_saleors):
+        saleor = client.post(
+            "/graphql/",
+            {"query": "{ me { email } }"},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        response = post_rewards(client, REWARDS, token)
+
+        assert saleor.status_code == 200, token
+        assert saleor.json()["data"] == {"me": None}, token
+        assert response.status_code == 200, token
+        assert response.json() == {"data": {"rewardAccount": None}}, token
+
+
+def test_a_forged_saleor_token_is_refused(storefront, customer_user, client):
+    """A token that says Saleor made it but is not signed by Saleor: Saleor refuses it with an
+    error, and so does the plugin, with 401."""
+    genuine = create_access_token(customer_user)
+    payload = jwt.decode(genuine, options={"verify_signature": False})
+    forged = jwt.encode(payload, "not the key Saleor signs with, in 32+ bytes", algorithm="HS256")
+
+    saleor = client.post(
+        "/graphql/",
+        {"query": "{ me { email } }"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {forged}",
+    )
+    response = post_rewards(client, REWARDS, forged)
+
+    # Saleor signs with RS256 when it has a private key, else HS256 (its test settings).
+    assert (saleor.status_code, saleor.json()["data"]) == (200, {"me": None})
+    assert saleor.json()["errors"][0]["extensions"]["exception"]["code"] in {
+        "InvalidSignatureError",
+        "InvalidAlgorithmError",
+    }
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["exception"]["code"] == ("InvalidTokenError")
 
 
 def test_a_token_saleor_rejects_is_refused(storefront, customer_user, api_client, client):
@@ -102,3 +152,63 @@ def test_staff_read_a_customers_rewards_with_saleors_manage_orders(
     assert refused["data"] == {"rewardMember": None}
     assert "MANAGE_ORDERS" in refused["errors"][0]["message"]
     assert allowed == {"data": {"rewardMember": {"email": customer_user.email, "points": "30"}}}
+
+
+def test_staff_act_only_in_the_channels_their_permission_groups_reach(
+    storefront,
+    customer_user,
+    staff_user,
+    permission_manage_orders,
+    channel_USD,
+    channel_PLN,
+    api_client,
+    client,
+):
+    """As Saleor decides for its own staff operations: a group restricted to some channels
+    reaches only those, and a staff member reaches the union of their groups' channels."""
+    storefront.buy(customer_user, quantity=3)
+    group = Group.objects.create(name="Orders in PLN", restricted_access_to_channels=True)
+    group.permissions.add(permission_manage_orders)
+    group.channels.add(channel_PLN)
+    group.user_set.add(staff_user)
+    query = {"query": MEMBER, "variables": {"email": customer_user.email}}
+
+    def read():
+        token = saleor_token(api_client, staff_user)
+        return client.post(
+            REWARDS_URL,
+            query,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        ).json()
+
+    refused = read()
+    group.channels.add(channel_USD)
+    allowed = read()
+
+    assert refused["data"] == {"rewardMember": None}
+    assert refused["errors"][0]["message"] == (
+        f"You do not have access to the {channel_USD.slug} channel."
+    )
+    assert refused["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
+    assert allowed == {"data": {"rewardMember": {"email": customer_user.email, "points": "30"}}}
+
+
+def test_a_superuser_in_no_permission_group_reaches_no_channel(
+    storefront, customer_user, superuser, api_client, client
+):
+    """Saleor gives channels through permission groups only, superusers included."""
+    storefront.buy(customer_user, quantity=3)
+    token = saleor_token(api_client, superuser, password="pass")
+    query = {"query": MEMBER, "variables": {"email": customer_user.email}}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    refused = client.post(REWARDS_URL, query, content_type="application/json", **headers)
+    full_access = Group.objects.create(name="Full access", restricted_access_to_channels=False)
+    full_access.user_set.add(superuser)
+    allowed = client.post(REWARDS_URL, query, content_type="application/json", **headers)
+
+    assert refused.json()["errors"][0]["message"] == ("You do not have access to the main channel.")
+    assert allowed.json() == {
+        "data": {"rewardMember": {"email": customer_user.email, "points": "30"}}
+    }

@@ -69,9 +69,18 @@ class RewardContext:
         if self.user is None:
             raise PermissionDenied("You need to be signed in to do this.")
 
+    @cached_property
+    def has_channel_access(self) -> bool:
+        """Whether the signed-in staff member may act in this endpoint's channel, as the host
+        decides it (Saleor: through their permission groups' channel restrictions)."""
+        return self.user is not None and get_host().has_channel_access(self.user, self.channel.slug)
+
     def require_any_permission(self, *permissions: str):
+        """Staff operations: one of `permissions`, in this channel."""
         self.require_user()
         if not any(self.has_permission(p) for p in permissions):
             raise PermissionDenied(
                 "You need one of the following permissions: " + ", ".join(permissions) + "."
             )
+        if not self.has_channel_access:
+            raise PermissionDenied(f"You do not have access to the {self.channel.slug} channel.")

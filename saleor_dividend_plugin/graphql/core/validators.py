@@ -11,11 +11,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from graphql_relay import from_global_id
 
 from ...models import Channel
-from ...money import minor_units
+from ...money import InvalidAmount, parse_amount, parse_points
 from ..error_codes import RewardErrorCode
 
-# Larger amounts are typing mistakes or probes; the ledger's columns hold 17 integer digits.
-MAX_AMOUNT = Decimal(10) ** 12
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -27,34 +25,19 @@ def invalid(
 
 
 def clean_amount(amount: Decimal, channel: Channel, *, field="amount", signed=False) -> Decimal:
-    """A money amount in the channel currency: not zero, positive unless `signed`, not absurd,
-    and no finer than the currency's minor unit."""
-    code = RewardErrorCode.INVALID_AMOUNT
-    if amount == 0:
-        raise invalid(field, "The amount must not be zero.", code)
-    if amount < 0 and not signed:
-        raise invalid(field, "The amount must be above zero.", code)
-    if abs(amount) >= MAX_AMOUNT:
-        raise invalid(field, "The amount is too large.", code)
-    places = minor_units(channel.currency)
-    if -amount.normalize().as_tuple().exponent > places:
-        raise invalid(
-            field, f"{channel.currency} amounts have at most {places} decimal places.", code
-        )
-    return amount
+    """A money amount in the channel currency (`money.parse_amount`)."""
+    try:
+        return parse_amount(amount, channel.currency, signed=signed)
+    except InvalidAmount as error:
+        raise invalid(field, error.message, RewardErrorCode.INVALID_AMOUNT) from None
 
 
 def clean_points(points: Decimal, *, field="points", signed=False) -> Decimal:
-    code = RewardErrorCode.INVALID_AMOUNT
-    if points != points.to_integral_value():
-        raise invalid(field, "Points are whole numbers.", code)
-    if points == 0:
-        raise invalid(field, "The number of points must not be zero.", code)
-    if points < 0 and not signed:
-        raise invalid(field, "The number of points must be above zero.", code)
-    if abs(points) >= MAX_AMOUNT:
-        raise invalid(field, "The number of points is too large.", code)
-    return points.quantize(Decimal(1))
+    """A number of points (`money.parse_points`)."""
+    try:
+        return parse_points(points, signed=signed)
+    except InvalidAmount as error:
+        raise invalid(field, error.message, RewardErrorCode.INVALID_AMOUNT) from None
 
 
 def clean_currency(currency: str | None, channel: Channel) -> None:

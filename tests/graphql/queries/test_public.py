@@ -2,7 +2,12 @@
 
 import datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from saleor_dividend_plugin import points
 from saleor_dividend_plugin.models import PointValue
+from standalone_host.store.models import StoreOrder
 
 PUBLIC = """
 {
@@ -114,3 +119,45 @@ def test_the_rules_follow_the_channel_configuration(api, make_channel):
         "withdrawalsEnabled": True,
         "minWithdrawal": {"amount": "1000", "currency": "JPY"},
     }
+
+
+def test_outstanding_points_leave_out_points_written_off(api, rewarded, shop):
+    """Alice redeems her 100 points, then her order is refunded in full: the 100 points the
+    refund reverses are gone, so they are written off, and only Bob's 100 are still held."""
+    points.redeem(rewarded, 100, key="redeem-all")
+    [order] = rewarded.orders.all()
+    shop.refund(order_of(order), 100)
+    data = api.data("{ pointValue { value backing { amount } outstandingPoints } }")
+    # Backing: 10.00 - 5.00 redeemed by Alice; Bob's 100 points share what is left.
+    assert data["pointValue"] == {
+        "value": "0.05",
+        "backing": {"amount": "5.00"},
+        "outstandingPoints": "100",
+    }
+
+
+def order_of(record) -> StoreOrder:
+    return StoreOrder.objects.get(pk=record.order_id)
+
+
+def test_the_dividend_pool_is_read_from_kept_figures_not_from_its_history(
+    api, rewarded, make_user, shop
+):
+    """Anyone may ask, so the answer costs two rows however many entries the pool and the queue
+    ever had: the pool account's totals and the queue's tally, never a sum over their rows."""
+    shop.order(make_user("carol"), 300)
+    query = """{ dividendPool { balance { amount } funded { amount } paid { amount }
+                                queueLength queueRemaining { amount } entriesFreed } }"""
+    with CaptureQueriesContext(connection) as captured:
+        data = api.data(query)
+    assert data["dividendPool"] == {
+        "balance": {"amount": "0.00"},
+        "funded": {"amount": "100.00"},
+        "paid": {"amount": "100.00"},
+        "queueLength": 2,
+        "queueRemaining": {"amount": "400.00"},
+        "entriesFreed": 1,
+    }
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert not [sql for sql in statements if "dividend_entry" in sql], statements
+    assert not [sql for sql in statements if "dividend_queue_entry" in sql], statements

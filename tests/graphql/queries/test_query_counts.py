@@ -113,5 +113,6 @@ def test_a_page_of_withdrawals_costs_the_same_for_2_and_50(api, channel, make_us
     assert {
         e["node"]["account"]["wallet"]["amount"] for e in data["rewardWithdrawals"]["edges"]
     } == {"15.00"}
-    # Channel, user, permissions (2); page, count; then, batched: members, balances, emails.
-    assert small == large == 9
+    # Channel, user, permissions (2), channel access; page, count; then, batched: members,
+    # balances, emails.
+    assert small == large == 10
