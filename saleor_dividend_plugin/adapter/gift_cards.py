@@ -15,14 +15,10 @@ from saleor.plugins.manager import get_plugins_manager
 
 from ..host import GiftCard as IssuedCard
 from ..host import GiftCardsUnavailable
+from . import compat
 
 # Lets staff find the cards the rewards wallet issued in the Dashboard's gift card list.
 TAG = "rewards wallet"
-
-
-def _assignable() -> bool:
-    # Saleor 3.23 added cards restricted to one customer; older versions have no such field.
-    return any(f.name == "assigned_to" for f in GiftCard._meta.concrete_fields)
 
 
 def issue_gift_card(*, user_id, channel: str, currency: str, amount: Decimal, note: str):
@@ -38,8 +34,6 @@ def issue_gift_card(*, user_id, channel: str, currency: str, amount: Decimal, no
             f"This store no longer sells in {currency} in this channel, so the credit cannot "
             "become a gift card."
         )
-    assignable = _assignable()
-    restricted = {"assigned_to": customer, "assigned_to_email": customer.email}
     with transaction.atomic():
         card = GiftCard.objects.create(
             code=generate_promo_code(),
@@ -49,15 +43,12 @@ def issue_gift_card(*, user_id, channel: str, currency: str, amount: Decimal, no
             current_balance_amount=amount,
             created_by=customer,
             created_by_email=customer.email,
-            **(restricted if assignable else {}),
+            **compat.gift_card_owner_fields(customer),
         )
         tag, _ = GiftCardTag.objects.get_or_create(name=TAG)
         card.tags.add(tag)
         events.gift_card_issued_event(gift_card=card, user=customer, app=None)
-        if assignable:
-            events.gift_card_assigned_event(
-                gift_card=card, previous_user_id=None, previous_email=None, user=customer, app=None
-            )
+        compat.record_gift_card_assigned(card, customer)
         if note:
             events.gift_card_note_added_event(gift_card=card, user=customer, app=None, message=note)
         # Apps and plugins subscribed to GIFT_CARD_CREATED hear of it once the card is committed.

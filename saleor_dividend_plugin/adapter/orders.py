@@ -11,8 +11,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from django.db.models import F, IntegerField, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Sum
 from saleor.order import OrderChargeStatus, OrderOrigin
 from saleor.order import OrderStatus as SaleorStatus
 from saleor.order.models import Order, OrderLine
@@ -22,6 +21,7 @@ from saleor.product.models import ProductType
 
 from ..host import OrderLine as SnapshotLine
 from ..host import OrderSnapshot, OrderStatus
+from . import compat
 
 STATUSES = {SaleorStatus.CANCELED: OrderStatus.CANCELLED, SaleorStatus.EXPIRED: OrderStatus.EXPIRED}
 PAID = {OrderChargeStatus.FULL, OrderChargeStatus.OVERCHARGED}
@@ -75,7 +75,7 @@ def refunded(order: Order) -> Decimal:
 def lines(order: Order) -> tuple[SnapshotLine, ...]:
     rows = list(
         OrderLine.objects.filter(order_id=order.pk)
-        .annotate(type_id=_product_type_id())
+        .annotate(type_id=compat.order_line_product_type_id())
         .values_list("type_id", "total_price_gross_amount", "total_price_net_amount")
         .order_by("pk")
     )
@@ -83,12 +83,3 @@ def lines(order: Order) -> tuple[SnapshotLine, ...]:
         ProductType.objects.filter(pk__in={r[0] for r in rows if r[0]}).values_list("pk", "slug")
     )
     return tuple(SnapshotLine(slugs.get(type_id, ""), gross, net) for type_id, gross, net in rows)
-
-
-def _product_type_id():
-    via_variant = F("variant__product__product_type_id")
-    # Recent Saleor versions keep the product type on the line itself, so it survives deleting
-    # the product; older lines and versions only have it through the variant.
-    if any(f.name == "product_type_id" for f in OrderLine._meta.concrete_fields):
-        return Coalesce("product_type_id", via_variant, output_field=IntegerField())
-    return via_variant

@@ -64,9 +64,18 @@ _customers = itertools.count(1)
 
 
 @pytest.fixture
-def dividend_plugin(settings, setup_dummy_gateway):
+def dummy_gateway(request):
+    """Saleor's own autouse fixture that resets PLUGINS to its dummy payment gateway for every
+    test: `setup_dummy_gateway` on main, `setup_dummy_gateways` (with the dummy credit-card
+    gateway too) up to 3.23."""
+    names = ("setup_dummy_gateway", "setup_dummy_gateways")
+    return request.getfixturevalue(next(n for n in names if n in request.fixturenames))
+
+
+@pytest.fixture
+def dividend_plugin(settings, dummy_gateway):
     """The plugin in Saleor's PLUGINS, as its entry point puts it in a real installation (Saleor's
-    test settings start from none, and `setup_dummy_gateway` resets them for every test)."""
+    test settings start from none, and `dummy_gateway` resets them for every test)."""
     settings.PLUGINS = [*settings.PLUGINS, PLUGIN]
     return PLUGIN
 

@@ -122,8 +122,11 @@ def test_switching_off_keeps_the_channel_and_its_settings(dashboard):
 
 
 def test_the_dashboard_shows_the_endpoint_and_live_figures(
-    dashboard, staff_api_client, storefront, customer_user
+    dashboard, staff_api_client, storefront, customer_user, settings
 ):
+    # The store's public address, as Saleor builds its absolute URLs (the test settings of 3.21
+    # set none, so Saleor would fall back to its test site's domain).
+    settings.PUBLIC_URL = "https://example.com"
     storefront.buy(customer_user, quantity=3)
 
     response = staff_api_client.post_graphql(PLUGIN_QUERY, {"id": PLUGIN_ID})

@@ -6,6 +6,7 @@ from saleor.giftcard import GiftCardEvents
 from saleor.giftcard.models import GiftCard
 from saleor.graphql.tests.fixtures import ApiClient
 
+from saleor_dividend_plugin.adapter import compat
 from saleor_dividend_plugin.ledger import Accounts
 from saleor_dividend_plugin.models import AccountKind, GiftCardIssue, Member
 
@@ -41,22 +42,25 @@ def test_wallet_credit_pays_part_of_a_checkout_as_a_gift_card(
         D("16.00"),
     )
     assert card.is_active
-    assert card.assigned_to == customer_user
     assert card.created_by == customer_user
     assert [tag.name for tag in card.tags.all()] == ["rewards wallet"]
-    assert set(card.events.values_list("type", flat=True)) == {
-        GiftCardEvents.ISSUED,
-        GiftCardEvents.ASSIGNED_TO_USER,
-        GiftCardEvents.NOTE_ADDED,
-    }
+    events = {GiftCardEvents.ISSUED, GiftCardEvents.NOTE_ADDED}
+    if compat.gift_cards_assignable():
+        events.add(GiftCardEvents.ASSIGNED_TO_USER)
+    assert set(card.events.values_list("type", flat=True)) == events
     member = Member.objects.get(channel=rewards_channel, user=customer_user)
     assert Accounts(rewards_channel).member(member, AccountKind.WALLET).balance == 0
     assert GiftCardIssue.objects.get(member=member).code == card.code
 
-    # Another customer cannot use it: the card is theirs alone.
-    other = ApiClient(user=customer_user2)
-    other_checkout = storefront.start_checkout(other, quantity=1)
-    assert storefront.add_promo_code(other, other_checkout, card.code)["errors"]
+    if compat.gift_cards_assignable():
+        # Another customer cannot use it: the card is theirs alone.
+        assert card.assigned_to == customer_user
+        other = ApiClient(user=customer_user2)
+        other_checkout = storefront.start_checkout(other, quantity=1)
+        assert storefront.add_promo_code(other, other_checkout, card.code)["errors"]
+    else:
+        # Saleor 3.21 and 3.22 have no cards restricted to a customer: the code is the key.
+        assert not hasattr(card, "assigned_to")
 
     # Its owner spends it on one unit (10.00) plus shipping (10.00) and pays the rest.
     owner = ApiClient(user=customer_user)
