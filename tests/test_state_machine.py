@@ -158,9 +158,12 @@ class ChannelMachine(RuleBasedStateMachine):
         amount = due if part is None else max((due * part).quantize(D("0.01")), D("0.01"))
         services.charge(order, min(amount, due), notify=False)
         order.refresh_from_db()
-        # Paid in full confirms even a cancelled order: events may arrive in any order, so a
-        # payment and a cancellation converge on the same outcome whichever came first.
-        if order.charged >= services.total(order):
+        # Paid in full confirms a pending order, even one the host has cancelled since (it may
+        # have been paid first); a void order stays void, whatever is charged afterwards.
+        if (
+            order.charged >= services.total(order)
+            and self.expected_status[order.pk] == OrderStatus.PENDING
+        ):
             self.expected_status[order.pk] = OrderStatus.CONFIRMED
         self.deliver(order)
 
