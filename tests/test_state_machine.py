@@ -158,11 +158,13 @@ class ChannelMachine(RuleBasedStateMachine):
         amount = due if part is None else max((due * part).quantize(D("0.01")), D("0.01"))
         services.charge(order, min(amount, due), notify=False)
         order.refresh_from_db()
-        # Paid in full confirms a pending order, even one cancelled after the payment; an order
-        # cancelled or expired before it was paid is void, and void is final.
-        if order.charged >= services.total(order):
-            if self.expected_status[order.pk] == OrderStatus.PENDING:
-                self.expected_status[order.pk] = OrderStatus.CONFIRMED
+        # Paid in full confirms a pending order, even one the host has cancelled since (it may
+        # have been paid first); a void order stays void, whatever is charged afterwards.
+        if (
+            order.charged >= services.total(order)
+            and self.expected_status[order.pk] == OrderStatus.PENDING
+        ):
+            self.expected_status[order.pk] = OrderStatus.CONFIRMED
         self.deliver(order)
 
     @rule(index=st.integers(0, 100), share=st.sampled_from([D("0.1"), D("0.5"), D(1), D(2)]))

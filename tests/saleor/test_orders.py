@@ -231,6 +231,34 @@ def test_an_inactive_channel_earns_nothing(configure_plugin, storefront, custome
     assert not OrderRecord.objects.exists()
 
 
+def test_a_refund_made_while_the_plugin_is_off_is_applied_when_it_is_on_again(
+    configure_plugin,
+    rewards_channel,
+    storefront,
+    customer_user,
+    staff_api_client,
+    permission_group_manage_orders,
+    django_capture_on_commit_callbacks,
+):
+    order = storefront.buy(customer_user, quantity=3)  # 30.00 of products: 30 points
+    configure_plugin(storefront.channel, active=False, dividend_ratio="0.2", free_ratio="1")
+    permission_group_manage_orders.user_set.add(staff_api_client.user)
+    response = staff_api_client.post_graphql(
+        ORDER_REFUND, {"id": graphene.Node.to_global_id("Order", order.pk), "amount": "10.00"}
+    )
+    assert get_graphql_content(response)["data"]["orderRefund"]["errors"] == []
+    # Saleor calls no hook of a plugin that is inactive in the channel: nothing applied yet.
+    assert record_of(order).refunded == 0
+
+    # Switched on again in the Dashboard: the catch-up task runs once the save has committed.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        configure_plugin(storefront.channel, active=True, dividend_ratio="0.2", free_ratio="1")
+
+    assert len(callbacks) == 1
+    assert record_of(order).refunded == D("10.00")
+    assert balance(rewards_channel, customer_user, AccountKind.POINTS) == D("20")
+
+
 def test_a_failing_hook_never_breaks_checkout(storefront, customer_user, monkeypatch, caplog):
     def broken(order_id):
         raise RuntimeError("the rewards are down")
