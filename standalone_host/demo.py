@@ -593,7 +593,7 @@ def format_summary(summary: dict) -> str:
 def write_report(summary: dict, directory: Path, plots: bool) -> None:
     import json
 
-    from saleor_dividend_plugin.simulator.report import index_html
+    from saleor_dividend_plugin.reporting.report import index_html
 
     directory.mkdir(parents=True, exist_ok=True)
     images = draw(summary, directory) if plots else []
