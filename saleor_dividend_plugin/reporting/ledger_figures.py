@@ -387,3 +387,227 @@ def point_value_today(channel: Channel) -> Decimal:
     from ..points import point_value
 
     return point_value(channel)
+
+
+@dataclass
+class FlowHistory:
+    """What the channel's customers did over a window of whole days, for fitting the simulator's
+    order flow (`reporting.fit`). Money in the channel currency."""
+
+    first: datetime.date
+    last: datetime.date
+    # Orders placed per day (any outcome), oldest first.
+    placed_per_day: list[int]
+    guest_orders: int
+    cancelled: int
+    # Paid orders: (amount, gift amount, by a member?, refunded).
+    paid: list[tuple[Decimal, Decimal, bool, Decimal]]
+    # Paid orders placed early enough for a refund to have come, and how many of them were
+    # refunded (in part, in full).
+    settled_for_refunds: int
+    refunded_part: int
+    refunded_full: int
+    # Days from payment to the first refund, of member orders refunded in the window.
+    refund_delays: list[int]
+    member_orders: int
+    new_members: int
+    referred_new_members: int
+    redemptions: int
+    wallet_spends: int
+
+
+def flow_history(
+    channel: Channel, first: datetime.date, last: datetime.date, refund_days: int
+) -> FlowHistory:
+    """Orders placed on days `first` to `last`; refunds counted for those placed at least
+    `refund_days` days before `last`."""
+    tz = channel.settings.timezone
+    since, until = _start(channel, first), _start(channel, last + datetime.timedelta(days=1))
+    placed_day = "(created_at AT TIME ZONE %s)::date"
+    per_day = dict(
+        _rows(
+            f"SELECT {placed_day}, count(*) FROM dividend_order"
+            " WHERE channel_id = %s AND created_at >= %s AND created_at < %s GROUP BY 1",
+            [tz, channel.pk, since, until],
+        )
+    )
+    days = (last - first).days + 1
+    placed = [per_day.get(first + datetime.timedelta(days=i), 0) for i in range(days)]
+    [(guests, cancelled, member_orders)] = _rows(
+        "SELECT count(*) FILTER (WHERE member_id IS NULL), count(*) FILTER (WHERE status = %s),"
+        "       count(*) FILTER (WHERE member_id IS NOT NULL AND status = %s)"
+        "  FROM dividend_order WHERE channel_id = %s AND created_at >= %s AND created_at < %s",
+        [OrderStatus.VOID, OrderStatus.CONFIRMED, channel.pk, since, until],
+    )
+    paid = [
+        (amount, gift, has_member, refunded)
+        for amount, gift, has_member, refunded in _rows(
+            "SELECT amount, gift_amount, member_id IS NOT NULL, refunded FROM dividend_order"
+            " WHERE channel_id = %s AND status = %s AND created_at >= %s AND created_at < %s",
+            [channel.pk, OrderStatus.CONFIRMED, since, until],
+        )
+    ]
+    refund_until = _start(channel, last - datetime.timedelta(days=refund_days - 1))
+    [(settled, part, full)] = _rows(
+        "SELECT count(*), count(*) FILTER (WHERE refunded > 0 AND refunded < amount),"
+        "       count(*) FILTER (WHERE refunded > 0 AND refunded = amount)"
+        "  FROM dividend_order"
+        " WHERE channel_id = %s AND status = %s AND created_at >= %s AND created_at < %s",
+        [channel.pk, OrderStatus.CONFIRMED, since, refund_until],
+    )
+    delays = [
+        delay
+        for (delay,) in _rows(
+            "SELECT min(t.day) - o.confirmed_day FROM dividend_transaction t"
+            "  JOIN dividend_order o ON o.id = t.order_id"
+            " WHERE t.channel_id = %s AND t.kind = %s AND o.created_at >= %s"
+            "   AND o.created_at < %s GROUP BY o.id, o.confirmed_day",
+            [channel.pk, REVERSAL, since, until],
+        )
+    ]
+    # A new customer is one whose first order was placed in the window (memberships are made
+    # with the first order, or just before it when a referrer is set).
+    [(new, referred)] = _rows(
+        "SELECT count(*), count(*) FILTER (WHERE m.referrer_id IS NOT NULL)"
+        "  FROM dividend_member m"
+        "  JOIN (SELECT member_id, min(created_at) AS first_order FROM dividend_order"
+        "         WHERE channel_id = %s AND member_id IS NOT NULL GROUP BY 1) f"
+        "    ON f.member_id = m.id"
+        " WHERE f.first_order >= %s AND f.first_order < %s",
+        [channel.pk, since, until],
+    )
+    [(redemptions, spends)] = _rows(
+        "SELECT count(*) FILTER (WHERE kind = %s), count(*) FILTER (WHERE kind IN (%s, %s))"
+        "  FROM dividend_transaction WHERE channel_id = %s AND day BETWEEN %s AND %s",
+        [REDEMPTION, "gift_card", "withdrawal_request", channel.pk, first, last],
+    )
+    return FlowHistory(
+        first=first,
+        last=last,
+        placed_per_day=placed,
+        guest_orders=guests,
+        cancelled=cancelled,
+        paid=paid,
+        settled_for_refunds=settled,
+        refunded_part=part,
+        refunded_full=full,
+        refund_delays=delays,
+        member_orders=member_orders,
+        new_members=new,
+        referred_new_members=referred,
+        redemptions=redemptions,
+        wallet_spends=spends,
+    )
+
+
+@dataclass
+class MemberState:
+    id: int
+    referrer_id: int | None
+    tier_code: str
+    granted_tier_code: str
+    confirmed: bool
+    points: Decimal
+    energy: Decimal
+    contribution: Decimal
+    wallet: Decimal
+    # Paid gift-package orders not refunded in full (they keep a granted tier).
+    live_gift_orders: int
+
+
+@dataclass
+class WaitingEntry:
+    member_id: int
+    original_target: Decimal
+    target: Decimal
+    received: Decimal
+    created_at: datetime.datetime
+    expires_at: datetime.datetime | None
+
+
+@dataclass
+class ChannelState:
+    """A channel as it stands: what the forecast starts the simulator from."""
+
+    currency: str
+    # System balances by (account kind, unit).
+    system: dict[tuple[str, str], Decimal]
+    members: list[MemberState]
+    # Waiting queue entries, head first.
+    queue: list[WaitingEntry]
+    # Points still to expire: (member id, last day usable, points), soonest first.
+    lots: list[tuple[int, datetime.date, Decimal]]
+    # Mode rate: where the appreciation schedule stands.
+    scheduled_point_value: Decimal | None
+
+
+def channel_state(channel: Channel) -> ChannelState:
+    system = {
+        (kind, unit): balance
+        for kind, unit, balance in _rows(
+            "SELECT kind, unit, balance FROM dividend_account"
+            " WHERE channel_id = %s AND member_id IS NULL",
+            [channel.pk],
+        )
+    }
+    gifts = dict(
+        _rows(
+            "SELECT member_id, count(*) FROM dividend_order WHERE channel_id = %s AND status = %s"
+            " AND gift_amount > 0 AND refunded < amount AND member_id IS NOT NULL GROUP BY 1",
+            [channel.pk, OrderStatus.CONFIRMED],
+        )
+    )
+
+    def held(kind):
+        return f"coalesce(sum(a.balance) FILTER (WHERE a.kind = '{kind}'), 0)"
+
+    members = [
+        MemberState(
+            pk,
+            referrer,
+            tier,
+            granted,
+            confirmed,
+            points,
+            energy,
+            contribution,
+            wallet,
+            gifts.get(pk, 0),
+        )
+        for pk, referrer, tier, granted, confirmed, points, energy, contribution, wallet in _rows(
+            "SELECT m.id, m.referrer_id, m.tier_code, m.granted_tier_code,"
+            "       m.first_confirmed_at IS NOT NULL,"
+            f"      {held(AccountKind.POINTS)}, {held(AccountKind.ENERGY)},"
+            f"      {held(AccountKind.CONTRIBUTION)}, {held(AccountKind.WALLET)}"
+            "  FROM dividend_member m LEFT JOIN dividend_account a ON a.member_id = m.id"
+            " WHERE m.channel_id = %s GROUP BY m.id ORDER BY m.id",
+            [channel.pk],
+        )
+    ]
+    queue = [
+        WaitingEntry(*row)
+        for row in _rows(
+            "SELECT member_id, original_target, target, received, created_at, expires_at"
+            "  FROM dividend_queue_entry WHERE channel_id = %s AND status = %s ORDER BY seq",
+            [channel.pk, QueueStatus.WAITING],
+        )
+    ]
+    lots = _rows(
+        "SELECT member_id, expires_on, remaining FROM dividend_point_lot"
+        " WHERE channel_id = %s AND remaining > 0 AND expires_on IS NOT NULL"
+        " ORDER BY expires_on, id",
+        [channel.pk],
+    )
+    scheduled = _rows(
+        "SELECT scheduled_value FROM dividend_point_value WHERE channel_id = %s"
+        " ORDER BY day DESC LIMIT 1",
+        [channel.pk],
+    )
+    return ChannelState(
+        currency=channel.currency,
+        system=system,
+        members=members,
+        queue=queue,
+        lots=[tuple(lot) for lot in lots],
+        scheduled_point_value=scheduled[0][0] if scheduled else None,
+    )

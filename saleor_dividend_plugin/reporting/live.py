@@ -70,7 +70,9 @@ def channel_report(channel: Channel, days: int = DEFAULT_DAYS) -> Report:
 
     # Roll back from today: walk the days from the latest posting down to `first`, undoing each
     # day's changes after its row is taken.
-    latest = max([last, *moved.changes, *(d for _, d in queue.closed), *queue.joined])
+    latest = max(
+        [last, *moved.changes, *(d for _, d in queue.closed), *queue.joined, *members_joined]
+    )
     stock = dict(stocks)
     waiting, target, received = queue.waiting, queue.waiting_target, queue.waiting_received
     members = members_now

@@ -59,12 +59,15 @@ def simulate(
     scenario: Scenario,
     progress: Callable[[int, Result], None] | None = None,
     record_events: bool = False,
+    engine: Engine | None = None,
+    day_done: Callable[[int, Result], None] | None = None,
 ) -> Result:
-    """Run the scenario. `progress(day_number, result)` is called after every tenth of the run;
-    `record_events` keeps the event stream, the orders and the ledger's history (to replay them
-    through the database path)."""
+    """Run the scenario. `progress(day_number, result)` is called after every tenth of the run,
+    `day_done(day_number, result)` after every day; `record_events` keeps the event stream, the
+    orders and the ledger's history (to replay them through the database path). `engine` starts
+    the run from a channel's state (the forecast's) instead of an empty channel."""
     config, flow = scenario.config, scenario.flow
-    engine = Engine(config, scenario.currency, keep_history=record_events)
+    engine = engine or Engine(config, scenario.currency, keep_history=record_events)
     result = Result(
         scenario, engine, events=[] if record_events else None, orders={} if record_events else None
     )
@@ -180,6 +183,8 @@ def simulate(
         result.cancelled += cancelled_today
         result.end = next_midnight
         result.days.append(_figures(engine, date, cancelled_today))
+        if day_done is not None:
+            day_done(index + 1, result)
         if progress is not None and index + 1 in checkpoints:
             progress(index + 1, result)
     return result

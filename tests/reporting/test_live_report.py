@@ -51,7 +51,8 @@ def test_daily_figures_of_a_known_history(known_history):
     assert [day1["queue_length"], day2["queue_length"], day3["queue_length"]] == [1, 1, 1]
     assert [r["points_outstanding"] for r in report.rows] == [140, 30, 30]
     assert [r["point_value"] for r in report.rows] == [D("0.1")] * 3
-    assert [r["members"] for r in report.rows] == [3, 3, 3]
+    # Alice and Bob joined on day 1, Carol with her first order on day 2.
+    assert [r["members"] for r in report.rows] == [2, 3, 3]
     assert all(r["queue_turned_away"] is None for r in report.rows)
 
 
