@@ -115,7 +115,10 @@ def fit_flow(history: FlowHistory) -> Fit:
             history.referred_new_members, history.new_members, defaults.referral_rate
         ),
         redemption_rate=_share(history.redemptions, member_paid, defaults.redemption_rate),
-        wallet_spend_rate=_share(history.wallet_spends, member_paid, defaults.wallet_spend_rate),
+        # Only a wallet holding credit can be spent, which a first order's seldom does.
+        wallet_spend_rate=_share(
+            history.wallet_spends, history.returning_member_orders, defaults.wallet_spend_rate
+        ),
     )
     observations = {
         "orders_per_day": len(history.placed_per_day),
@@ -132,6 +135,6 @@ def fit_flow(history: FlowHistory) -> Fit:
         "gift_package_value": len(gifts),
         "referral_rate": history.new_members,
         "redemption_rate": member_paid,
-        "wallet_spend_rate": member_paid,
+        "wallet_spend_rate": history.returning_member_orders,
     }
     return Fit(flow, observations)

@@ -27,6 +27,9 @@ from .start import engine_from_state
 
 DEFAULT_HISTORY_DAYS = 90
 DEFAULT_HORIZON = 365
+# Refunds are counted for the orders placed at least this long before the window ends (a third
+# of the window when shorter), when most refunds that will come have come.
+REFUND_MARGIN_DAYS = 28
 
 
 class ForecastError(ValueError):
@@ -144,7 +147,8 @@ def forecast(
     first = last - datetime.timedelta(days=history_days - 1)
     fit = None
     if flow is None:
-        fit = fit_flow(figures.flow_history(channel, first, last, refund_days=14))
+        refund_days = min(REFUND_MARGIN_DAYS, max(1, history_days // 3))
+        fit = fit_flow(figures.flow_history(channel, first, last, refund_days=refund_days))
         flow = fit.flow
     state = figures.channel_state(channel)
     runs = []

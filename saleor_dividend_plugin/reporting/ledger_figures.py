@@ -410,6 +410,8 @@ class FlowHistory:
     # Days from payment to the first refund, of member orders refunded in the window.
     refund_delays: list[int]
     member_orders: int
+    # Paid member orders that were not the member's first order.
+    returning_member_orders: int
     new_members: int
     referred_new_members: int
     redemptions: int
@@ -465,6 +467,15 @@ def flow_history(
             [channel.pk, REVERSAL, since, until],
         )
     ]
+    [(returning,)] = _rows(
+        "SELECT count(*) FROM ("
+        "  SELECT status, created_at, row_number() OVER (PARTITION BY member_id"
+        "         ORDER BY created_at, id) AS n"
+        "    FROM dividend_order WHERE channel_id = %s AND member_id IS NOT NULL"
+        "     AND created_at < %s) o"
+        " WHERE o.n > 1 AND o.status = %s AND o.created_at >= %s",
+        [channel.pk, until, OrderStatus.CONFIRMED, since],
+    )
     # A new customer is one whose first order was placed in the window (memberships are made
     # with the first order, or just before it when a referrer is set).
     [(new, referred)] = _rows(
@@ -493,6 +504,7 @@ def flow_history(
         refunded_full=full,
         refund_delays=delays,
         member_orders=member_orders,
+        returning_member_orders=returning,
         new_members=new,
         referred_new_members=referred,
         redemptions=redemptions,
