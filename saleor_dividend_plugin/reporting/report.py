@@ -287,6 +287,11 @@ PLOTS = {
 }
 
 
+NO_PLOTS = (
+    "The plots need matplotlib where the store runs: pip install 'saleor-dividend-plugin[demo]'."
+)
+
+
 def can_plot() -> bool:
     try:
         import matplotlib  # noqa: F401
@@ -445,10 +450,12 @@ def write_report(report: Report, directory: Path, plots: bool = True) -> dict:
 
 def page_html(report: Report) -> str:
     """The report as one self-contained page: the plots inline, nothing fetched from elsewhere."""
-    drawn = images(report) if can_plot() else []
+    if not can_plot():
+        text = f"{report.text}\n{NO_PLOTS}\n"
+        return index_html(report.title, text, [], [], report.tables)
     inline = [
         (f"data:image/png;base64,{base64.b64encode(png).decode()}", caption)
-        for _, caption, png in drawn
+        for _, caption, png in images(report)
     ]
     return index_html(report.title, report.text, inline, [], report.tables)
 
