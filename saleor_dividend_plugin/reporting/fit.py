@@ -20,6 +20,9 @@ from .ledger_figures import FlowHistory
 # New customers keep coming through the forecast: the store's market is not known to be bounded.
 UNBOUNDED_CUSTOMERS = 1_000_000_000
 DEFAULT_REFUND_DAYS = 14
+# A trend read from fewer days is mostly the days' noise, and a year compounds it: shorter
+# histories forecast a steady flow at their average rate.
+MIN_TREND_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,11 @@ def order_rate(counts: list[int]) -> tuple[float, float]:
 def fit_flow(history: FlowHistory) -> Fit:
     defaults = Flow()
     placed = sum(history.placed_per_day)
-    rate, slope = order_rate(history.placed_per_day)
+    days = len(history.placed_per_day)
+    if days >= MIN_TREND_DAYS:
+        rate, slope = order_rate(history.placed_per_day)
+    else:
+        rate, slope = placed / max(1, days), 0.0
     # A month's growth, bounded as the scenario parser bounds it.
     growth = min(max(math.exp(30 * slope) - 1, -0.99), 10.0)
     plain = [float(a) for a, gift, _, _ in history.paid if gift == 0 and a > 0]
@@ -121,8 +128,8 @@ def fit_flow(history: FlowHistory) -> Fit:
         ),
     )
     observations = {
-        "orders_per_day": len(history.placed_per_day),
-        "monthly_growth": len(history.placed_per_day),
+        "orders_per_day": days,
+        "monthly_growth": days if days >= MIN_TREND_DAYS else 0,
         "average_order_value": len(plain),
         "order_value_spread": len(plain),
         "returning_share": member_placed,

@@ -160,3 +160,11 @@ def test_the_order_rate_of_a_steady_and_of_a_growing_flow():
     assert rate == pytest.approx(100 * 1.1**3, rel=0.01)
     assert slope == pytest.approx(math.log(1.1) / 30, rel=0.02)
     assert order_rate([0, 0, 0]) == (0.0, 0.0)
+
+
+def test_a_short_history_forecasts_a_steady_flow_at_its_average(simulated):
+    history = history_of(simulated)
+    history.placed_per_day = [10, 20, 30, 40, 50, 60, 70]
+    fit = fit_flow(history)
+    assert (fit.flow.orders_per_day, fit.flow.monthly_growth) == (D("40"), D("0"))
+    assert fit.observations["monthly_growth"] == 0
