@@ -764,6 +764,9 @@ def main(argv=None) -> int:
     return 0 if clean else 1
 
 
+DEMO_PROPOSAL = {"free_ratio": "0.3"}
+
+
 def write_live_report(channel, args, clock) -> None:
     """What the store owner sees of the channel: its report from the ledger (the page the
     Dashboard links to) and a forecast of the next year from its month's order flow."""
@@ -777,7 +780,8 @@ def write_live_report(channel, args, clock) -> None:
     write_channel_report(channel_report(channel, args.days + 1), live, plots=not args.no_plots)
     ahead = args.report / "forecast" / channel.slug
     say(f"{channel.slug}: forecasting a year from the month's order flow")
-    result = forecast(channel, history_days=args.days, horizon=365)
+    # Side by side with a smaller free-order promise, as a store owner weighing it would run.
+    result = forecast(channel, history_days=args.days, horizon=365, overrides=DEMO_PROPOSAL)
     write_forecast(result, ahead, plots=not args.no_plots)
     sys.stdout.write(text(result))
     print(f"Live report: {live / 'index.html'}\nForecast: {ahead / 'index.html'}")
