@@ -10,12 +10,14 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from saleor_dividend_plugin.kernel.events import appreciate
 from saleor_dividend_plugin.kernel.state import WAITING
 from saleor_dividend_plugin.reporting import ledger_figures
 from saleor_dividend_plugin.reporting.forecast import forecast
 from saleor_dividend_plugin.reporting.start import state_from_channel
+from saleor_dividend_plugin.settlement import settle_day
 
-from .history import DAY1
+from .history import DAY1, at
 
 DAY2, DAY3 = DAY1 + datetime.timedelta(days=1), DAY1 + datetime.timedelta(days=2)
 
@@ -61,6 +63,16 @@ def test_the_simulator_starts_from_the_channel_as_it_stands(known_history):
     # before Alice, then Carol.
     assert state.referrer == [1, -1, -1]
     assert state.confirmed == [True, True, True]
+    # Alice's withdrawal request waits for staff; every account of the channel came over, so
+    # each unit's balances add up to zero as in the ledger.
+    assert (state.withdrawals_pending, state.withdrawals_paid) == (2000, 0)
+    system_money = (
+        state.platform + state.dividend_pool + state.release_pool + state.backing
+        + state.write_off + state.gift_cards + state.withdrawals_pending + state.withdrawals_paid
+    )  # fmt: skip
+    assert system_money + sum(state.wallet) == 0
+    assert sum(state.points) + state.points_issued + state.write_off_points == 0
+    assert sum(state.contribution) + state.contribution_issued == 0
 
 
 def test_a_forecast_frees_the_waiting_order_with_the_next_funding(known_history):
@@ -129,3 +141,25 @@ def test_bad_flags_are_refused_and_write_nothing(known_history, tmp_path, args, 
         run_command(*args, "--out", str(out))
     assert message in str(refused.value)
     assert not out.exists()
+
+
+def test_a_rate_mode_channel_compounds_from_its_last_settled_day(make_shop, make_user, clock):
+    shop = make_shop(
+        slug="rated",
+        point_value_mode="rate",
+        point_value_initial="0.01",
+        point_daily_appreciation="0.01",
+        point_value_max="1",
+    )
+    clock.set(at(1, 10))
+    shop.order(make_user("alice"), 100)
+    clock.set(at(2, 0) + datetime.timedelta(minutes=30))
+    settle_day(shop.channel, DAY1)
+    clock.set(at(2, 9))
+    snapshot = ledger_figures.channel_snapshot(shop.channel)
+    assert (snapshot.scheduled_point_value, snapshot.scheduled_on) == (D("0.01"), DAY1)
+    state, _ = state_from_channel(snapshot, shop.channel.settings)
+    assert (state.scheduled_value, state.valued_day) == (D("0.01"), DAY1.toordinal())
+    # A forecast's first day is tomorrow, day 3: the schedule grows for day 2 and for day 3.
+    appreciate(state, DAY3.toordinal())
+    assert state.scheduled_value == D("0.010201")
