@@ -15,6 +15,7 @@ SIZES = {
     "hook": (2000, 200),
     "account": (200, 50),
     "simulation": (1_000_000, 50_000),
+    "report": (1_000_000, 20_000),
 }
 
 
@@ -28,7 +29,7 @@ def main(argv=None) -> int:
     from .common import setup_django
 
     setup_django(fresh=True)
-    from . import account, hook, release, simulation, throughput
+    from . import account, hook, release, report, simulation, throughput
 
     size = {name: sizes[1 if args.quick else 0] for name, sizes in SIZES.items()}
     runners = {
@@ -38,6 +39,7 @@ def main(argv=None) -> int:
         "release": lambda: release.run(size["release"]),
         "account": lambda: account.run(size["account"]),
         "simulation": lambda: simulation.run(size["simulation"]),
+        "report": lambda: report.run(size["report"]),
     }
     results = []
     for name in args.only or list(runners):

@@ -581,3 +581,14 @@ def _format(name: str, value: Any) -> str:
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value)
     return str(value)
+
+
+def with_overrides(values: dict[str, Any], overrides: dict[str, Any]) -> ChannelConfig:
+    """The configuration `values` with some settings changed (a proposal, a what-if): unlike the
+    stored configuration, an override must name a setting."""
+    for name in overrides:
+        if name not in FIELD_NAMES:
+            raise ConfigError(
+                name, f"unknown setting {name!r} (settings: {', '.join(FIELD_NAMES)})"
+            )
+    return parse_config({**values, **overrides})

@@ -89,6 +89,8 @@ class Host(Protocol):
 
     def graphql_url(self, channel: str) -> str: ...
 
+    def report_url(self, channel: str) -> str: ...
+
 
 @cache
 def _host_class(path: str):

@@ -42,6 +42,8 @@ def member_for(channel: Channel, user_id) -> Member:
                     user_id=user_id,
                     referral_code=new_referral_code(),
                     tier_code=lowest,
+                    # The model's default is bound at import; the report dates members by this.
+                    created_at=timezone.now(),
                 )
                 open_member_accounts(member)
                 return member

@@ -41,6 +41,12 @@ OUTPUTS = {
     ),
     "queue": ("Free-order queue", "Paid orders waiting for their money back as store credit."),
     "point_value": ("Point value today", "What one point redeems for today."),
+    "report": (
+        "Report",
+        "This channel's rewards report with plots (payouts, queue, liabilities, tiers, "
+        "referrers): open the link in a browser. It is signed for you and expires shortly; "
+        "reopen these settings for a new one.",
+    ),
 }
 
 
@@ -122,7 +128,9 @@ class DividendPlugin(BasePlugin):
         try:
             # The figures live in the primary database, which Saleor wants named explicitly.
             with allow_writer():
-                figures = live_figures(self.channel.slug)
+                # Saleor's GraphQL context: `user` is the staff member reading the settings
+                # (None for an app).
+                figures = live_figures(self.channel.slug, getattr(request, "user", None))
         except DatabaseError:
             # Not migrated yet, or the database is struggling: the settings page must still open.
             logger.exception("could not read the rewards figures of channel %s", self.channel.slug)
@@ -174,13 +182,18 @@ class DividendPlugin(BasePlugin):
     def webhook(self, request, path: str, previous_value):
         """`/plugins/channel/<channel-slug>/saleor_dividend_plugin/graphql/`: the channel's
         rewards API (GET: playground, POST: queries, OPTIONS: CORS preflight);
-        `…/widget.js`: the storefront rewards panel."""
+        `…/widget.js`: the storefront rewards panel; `…/report/`: the channel's report page, for a
+        signed link from the Dashboard."""
         if not self.active or self.channel is None:
             return previous_value
         from .widget import widget_response
 
         if (script := widget_response(request, path)) is not None:
             return script
+        if path.rstrip("/") == "/report":
+            from .reporting.page import report_response
+
+            return report_response(request, self.channel.slug)
         if path.rstrip("/") != "/graphql":
             return HttpResponseNotFound()
         from .graphql.views import handle_graphql_request

@@ -593,7 +593,7 @@ def format_summary(summary: dict) -> str:
 def write_report(summary: dict, directory: Path, plots: bool) -> None:
     import json
 
-    from saleor_dividend_plugin.simulator.report import index_html
+    from saleor_dividend_plugin.reporting.report import index_html
 
     directory.mkdir(parents=True, exist_ok=True)
     images = draw(summary, directory) if plots else []
@@ -759,7 +759,32 @@ def main(argv=None) -> int:
     write_report(summary, args.report, plots=not args.no_plots)
     sys.stdout.write(format_summary(summary))
     print(f"\nReport: {summary['report']}")
+    for run in demo.runs:
+        write_live_report(run.channel, args, clock)
     return 0 if clean else 1
+
+
+DEMO_PROPOSAL = {"free_ratio": "0.3"}
+
+
+def write_live_report(channel, args, clock) -> None:
+    """What the store owner sees of the channel: its report from the ledger (the page the
+    Dashboard links to) and a forecast of the next year from its month's order flow."""
+    from saleor_dividend_plugin.reporting.forecast import forecast, text, write_forecast
+    from saleor_dividend_plugin.reporting.live import channel_report
+    from saleor_dividend_plugin.reporting.report import write_report as write_channel_report
+
+    # Today, after the last settlement: the month and today so far.
+    clock.set(at(datetime.date.today(), SETTLE_AT, 60))
+    live = args.report / "live" / channel.slug
+    write_channel_report(channel_report(channel, args.days + 1), live, plots=not args.no_plots)
+    ahead = args.report / "forecast" / channel.slug
+    say(f"{channel.slug}: forecasting a year from the month's order flow")
+    # Side by side with a smaller free-order promise, as a store owner weighing it would run.
+    result = forecast(channel, history_days=args.days, horizon=365, overrides=DEMO_PROPOSAL)
+    write_forecast(result, ahead, plots=not args.no_plots)
+    sys.stdout.write(text(result))
+    print(f"Live report: {live / 'index.html'}\nForecast: {ahead / 'index.html'}")
 
 
 if __name__ == "__main__":

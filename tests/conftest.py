@@ -20,6 +20,9 @@ from standalone_host.workers import start_worker, stop_workers, wait_until_ready
 
 from .tally import COUNTS
 
+# Fixtures shared by the report tests and the browser tests of the report page.
+pytest_plugins = ["tests.reporting.history"]
+
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent
 _users = itertools.count(1)

@@ -62,6 +62,11 @@ MATRIX = {
         lambda s: {"id": s["account"]},
         ORDERS,
     ),
+    "rewardReport": (
+        "{ rewardReport(days: 7) { paidOrders days { date } } }",
+        lambda s: {},
+        ORDERS,
+    ),
     "rewardWithdrawals": (
         "{ rewardWithdrawals(first: 5) { edges { node { status } } } }",
         lambda s: {},

@@ -17,7 +17,13 @@ class SaleorHost:
 
     def graphql_url(self, channel: str) -> str:
         """The storefront's rewards endpoint for `channel`, served by the plugin's webhook."""
-        path = reverse(
-            "plugins-per-channel", kwargs={"channel_slug": channel, "plugin_id": PLUGIN_ID}
-        )
-        return build_absolute_uri(f"{path}graphql/")
+        return _plugin_url(channel, "graphql/")
+
+    def report_url(self, channel: str) -> str:
+        """The channel's report page (it needs a signed token), served by the plugin's webhook."""
+        return _plugin_url(channel, "report/")
+
+
+def _plugin_url(channel: str, path: str) -> str:
+    base = reverse("plugins-per-channel", kwargs={"channel_slug": channel, "plugin_id": PLUGIN_ID})
+    return build_absolute_uri(f"{base}{path}")

@@ -3,6 +3,8 @@ ones to the member the caller is allowed to see, decided by the caller of these 
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -12,6 +14,8 @@ from django.db.models import Case, Count, OuterRef, Subquery, When
 from .. import models, points
 from ..ledger import channel_day
 from ..models import AccountKind, QueueStatus, queue_tally
+from ..reporting.live import ReportError, channel_report
+from ..reporting.report import MONEY_COLUMNS
 from .core.context import RequestError
 from .core.types import money
 from .core.validators import decode_id, storable
@@ -186,3 +190,43 @@ def resolve_point_value(info) -> PointValueView:
 def resolve_point_value_history(info, filter=None):
     values = models.PointValue.objects.filter(channel=info.context.channel)
     return _days(values, "day", (filter or {}).get("day"))
+
+
+def resolve_reward_report(info, days: int) -> dict:
+    channel = info.context.channel
+    try:
+        report = channel_report(channel, days)
+    except ReportError as error:
+        raise RequestError(str(error)) from None
+    data, currency = report.summary, channel.currency
+
+    def cash(amount):
+        return money(amount, currency)
+
+    def waits(figures):
+        return None if figures is None else {k: decimal.Decimal(v) for k, v in figures.items()}
+
+    return {
+        "first_day": datetime.date.fromisoformat(report.rows[0]["date"]),
+        "last_day": datetime.date.fromisoformat(report.rows[-1]["date"]),
+        "paid_orders": data["orders"]["paid"],
+        "cancelled_orders": data["orders"]["cancelled"],
+        "revenue": cash(data["orders"]["revenue"]),
+        "refunds": cash(data["orders"]["refunds"]),
+        "funded": cash(data["platform"]["funded"]),
+        "paid_to_customers": cash(data["platform"]["paid_to_customers"]),
+        "cost_share_of_revenue": data["platform"]["cost_share_of_revenue"],
+        "waiting_days_until_free": waits(data["queue"]["waiting_days_until_free"]),
+        "waiting_days_so_far": waits(data["queue"]["waiting_days_so_far"]),
+        "liabilities": cash(data["liabilities"]["total"]),
+        "tiers": [{"code": c, "members": n} for c, n in data["members"]["tiers"].items()],
+        "top_referrers": [{**r, "rewards": cash(r["rewards"])} for r in data["top_referrers"]],
+        "warnings": data["warnings"],
+        "days": [
+            {
+                **{k: cash(v) if k in MONEY_COLUMNS else v for k, v in row.items()},
+                "date": datetime.date.fromisoformat(row["date"]),
+            }
+            for row in report.rows
+        ],
+    }

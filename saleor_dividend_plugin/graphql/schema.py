@@ -18,6 +18,7 @@ from .types import (
     PointValueFilterInput,
     RewardAccount,
     RewardProgram,
+    RewardReport,
     RewardTier,
     RewardWithdrawalCountableConnection,
     RewardWithdrawalFilterInput,
@@ -55,6 +56,12 @@ class RewardQueries(graphene.ObjectType):
     point_value = graphene.Field(
         PointValue, required=True, description="What one point redeems for today."
     )
+    reward_report = graphene.Field(
+        RewardReport,
+        days=graphene.Int(default_value=90, description="The last N days, today included."),
+        description="The channel's rewards report: daily payouts, the queue, liabilities, tiers "
+        "and top referrers. Requires MANAGE_ORDERS.",
+    )
     point_value_history = relay.ConnectionField(
         PointValueCountableConnection,
         filter=PointValueFilterInput(),
@@ -91,6 +98,11 @@ class RewardQueries(graphene.ObjectType):
     @staticmethod
     def resolve_point_value(_root, info):
         return resolvers.resolve_point_value(info)
+
+    @staticmethod
+    def resolve_reward_report(_root, info, days=90):
+        info.context.require_any_permission("MANAGE_ORDERS")
+        return resolvers.resolve_reward_report(info, days)
 
     @staticmethod
     def resolve_point_value_history(_root, info, filter=None, **pagination):

@@ -524,3 +524,107 @@ class SettlementDayResult(graphene.ObjectType):
     @staticmethod
     def resolve_released(root, info):
         return None if root.released is None else money(root.released, _currency(info))
+
+
+class RewardReportWaits(graphene.ObjectType):
+    p50 = Decimal(required=True, description="Half of the orders waited at most this many days.")
+    p90 = Decimal(required=True, description="Nine in ten waited at most this many days.")
+    max = Decimal(required=True, description="The longest wait, in days.")
+
+    class Meta:
+        description = "How long queued orders waited, in days."
+
+
+class RewardReportDay(graphene.ObjectType):
+    date = Date(required=True, description="The channel day (channel timezone).")
+    orders = graphene.Int(required=True, description="Orders paid that day.")
+    cancelled = graphene.Int(required=True, description="Orders cancelled before payment.")
+    revenue = graphene.Field(Money, required=True, description="Qualifying amount of paid orders.")
+    refunds = graphene.Field(Money, required=True, description="Refunds of members' orders.")
+    funded = graphene.Field(
+        Money, required=True, description="Paid by the store into pools and referral rewards."
+    )
+    queue_paid = graphene.Field(Money, required=True, description="Paid to queued orders.")
+    referral_paid = graphene.Field(Money, required=True, description="Referral rewards paid.")
+    released = graphene.Field(Money, required=True, description="Credit released from energy.")
+    redeemed = graphene.Field(Money, required=True, description="Points redeemed for credit.")
+    spent = graphene.Field(
+        Money, required=True, description="Wallet credit turned into gift cards or withdrawn."
+    )
+    clawed_back = graphene.Field(
+        Money, required=True, description="Taken back from queue payouts by refunds."
+    )
+    written_off = graphene.Field(
+        Money, required=True, description="Refunded rewards members had already spent."
+    )
+    queue_joined = graphene.Int(required=True)
+    queue_freed = graphene.Int(required=True)
+    queue_expired = graphene.Int(required=True)
+    queue_length = graphene.Int(required=True, description="Orders waiting at the day's end.")
+    queue_unpaid = graphene.Field(
+        Money, required=True, description="What they were still to receive."
+    )
+    dividend_pool = graphene.Field(Money, required=True)
+    release_pool = graphene.Field(Money, required=True)
+    points_backing = graphene.Field(Money, required=True)
+    point_value = Decimal(description="Value of a point that day; null before the first one.")
+    points_outstanding = Decimal(required=True)
+    points_worth = graphene.Field(Money, required=True)
+    unreleased_energy = graphene.Field(Money, required=True)
+    wallets = graphene.Field(Money, required=True)
+    liabilities = graphene.Field(
+        Money, required=True, description="Wallets, points worth and unreleased energy."
+    )
+    members = graphene.Int(required=True)
+
+    class Meta:
+        description = "One day of the channel's report, stocks as the day ended."
+
+
+class RewardReportTier(graphene.ObjectType):
+    code = graphene.String(required=True)
+    members = graphene.Int(required=True, description="Members with a paid order in this tier.")
+
+
+class RewardReportReferrer(graphene.ObjectType):
+    referral_code = graphene.String(required=True)
+    email = graphene.String(required=True)
+    referred = graphene.Int(required=True, description="Members they referred, ever.")
+    rewards = graphene.Field(Money, required=True, description="Rewards in the period.")
+
+
+class RewardReportWarning(graphene.ObjectType):
+    code = graphene.String(required=True)
+    message = graphene.String(required=True)
+
+
+class RewardReport(graphene.ObjectType):
+    first_day = Date(required=True)
+    last_day = Date(required=True, description="Today: the figures so far.")
+    paid_orders = graphene.Int(required=True)
+    cancelled_orders = graphene.Int(required=True)
+    revenue = graphene.Field(Money, required=True)
+    refunds = graphene.Field(Money, required=True)
+    funded = graphene.Field(Money, required=True)
+    paid_to_customers = graphene.Field(Money, required=True)
+    cost_share_of_revenue = Decimal(
+        description="Funded over net revenue (0.25 is 25%); null without revenue."
+    )
+    waiting_days_until_free = graphene.Field(
+        RewardReportWaits, description="Orders freed in the period; null if none was."
+    )
+    waiting_days_so_far = graphene.Field(
+        RewardReportWaits, description="Orders waiting now; null if none does."
+    )
+    liabilities = graphene.Field(Money, required=True, description="Held by customers now.")
+    tiers = graphene.List(graphene.NonNull(RewardReportTier), required=True)
+    top_referrers = graphene.List(graphene.NonNull(RewardReportReferrer), required=True)
+    warnings = graphene.List(
+        graphene.NonNull(RewardReportWarning),
+        required=True,
+        description="Why the configuration may not sustain itself at this pace.",
+    )
+    days = graphene.List(graphene.NonNull(RewardReportDay), required=True)
+
+    class Meta:
+        description = "The channel's rewards report over its last days (the Dashboard's page)."

@@ -1,96 +1,34 @@
-"""What a run shows the store owner: figures per day, a summary, sustainability warnings, plots.
+"""The simulator's side of the report: a run's daily rows, its summary and its text.
 
-Money leaves the simulator as Decimal strings in the scenario's currency; plots convert to floats
-for drawing only.
+Money leaves the simulator as Decimal in the scenario's currency (`rules.from_minor`); the
+warnings, the plots and the page are the report module's, shared with the live channel's report.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
-import json
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from ..kernel.rules import from_minor
+from ..reporting import report
+from ..reporting.report import (
+    DAILY_COLUMNS,
+    MONEY_COLUMNS,
+    Report,
+    SustainabilityWarning,
+    days_of_funding,
+    histogram,
+    percent,
+    to_csv,
+    to_json,
+)
 from .run import Result
 
-# The trailing window whose average daily funding the backlog is measured against.
-FUNDING_WINDOW_DAYS = 30
-# A queue backlog beyond this many days of dividend funding, growing, cannot be worked off.
-QUEUE_BACKLOG_DAYS = 30
-# An order joining the queue waits about as many days as the backlog lasts at today's funding;
-# beyond this the promise of a free order is empty even if the backlog has stopped growing
-# (because the per-customer or length limits keep new orders out).
-QUEUE_WAIT_DAYS = 180
-# Liabilities beyond this many days of platform funding, growing, outrun the funding.
-LIABILITY_DAYS = 365
-# "Growing": the second half of the run ends at least this much above where the first ended.
-GROWTH = Decimal("1.25")
-
-DAILY_COLUMNS = (
-    "date",
-    "orders",
-    "cancelled",
-    "revenue",
-    "refunds",
-    "funded",
-    "queue_paid",
-    "referral_paid",
-    "released",
-    "redeemed",
-    "spent",
-    "clawed_back",
-    "written_off",
-    "queue_joined",
-    "queue_freed",
-    "queue_expired",
-    "queue_turned_away",
-    "queue_length",
-    "queue_unpaid",
-    "dividend_pool",
-    "release_pool",
-    "points_backing",
-    "point_value",
-    "points_outstanding",
-    "points_worth",
-    "unreleased_energy",
-    "wallets",
-    "liabilities",
-    "members",
-)
-MONEY_COLUMNS = {
-    "revenue",
-    "refunds",
-    "funded",
-    "queue_paid",
-    "referral_paid",
-    "released",
-    "redeemed",
-    "spent",
-    "clawed_back",
-    "written_off",
-    "queue_unpaid",
-    "dividend_pool",
-    "release_pool",
-    "points_backing",
-    "points_worth",
-    "unreleased_energy",
-    "wallets",
-    "liabilities",
-}
-
-
-@dataclass(frozen=True)
-class SustainabilityWarning:
-    code: str
-    message: str
+__all__ = ["DAILY_COLUMNS", "daily_rows", "summary", "sustainability", "to_csv", "to_json"]
 
 
 def daily_rows(result: Result) -> list[dict]:
-    """One row per day, money as Decimal in the currency."""
+    """One row per day from the tally's day figures, money as Decimal in the currency."""
     places = result.state.terms.places
     rows = []
     for d in result.days:
@@ -102,6 +40,7 @@ def daily_rows(result: Result) -> list[dict]:
             "revenue": t.revenue,
             "refunds": t.refunds,
             "funded": t.funded,
+            "pool_funded": t.pool_funded,
             "queue_paid": t.queue_paid,
             "referral_paid": t.referral_paid,
             "released": t.released,
@@ -130,121 +69,17 @@ def daily_rows(result: Result) -> list[dict]:
     return rows
 
 
-def _trailing_mean(values: list[int], end: int) -> Decimal:
-    window = values[max(0, end - FUNDING_WINDOW_DAYS + 1) : end + 1]
-    return Decimal(sum(window)) / len(window) if window else Decimal(0)
-
-
-def _days_of_funding(stock: int, funding_per_day: Decimal) -> Decimal | None:
-    """How many days of funding `stock` amounts to; None when nothing funds it any more."""
-    if stock <= 0:
-        return Decimal(0)
-    if funding_per_day <= 0:
-        return None
-    return Decimal(stock) / funding_per_day
-
-
-def _outgrows(start: Decimal | None, end: Decimal | None, limit: int) -> bool:
-    """A backlog that ends above `limit` days of funding and grew since mid-run (or whose funding
-    stopped)."""
-    if end is None:
-        return True
-    if end <= limit:
-        return False
-    return start is not None and end > start * GROWTH
-
-
-@dataclass(frozen=True)
-class Backlogs:
-    """Stocks measured in days of the funding that pays them (trailing average): at mid-run and
-    at the end. None: no funding comes in any more."""
-
-    queue_mid: Decimal | None
-    queue_end: Decimal | None
-    liabilities_mid: Decimal | None
-    liabilities_end: Decimal | None
-
-
-def _liabilities(day) -> int:
-    return day.wallets + day.points_worth + day.unreleased_energy
-
-
-def backlogs(result: Result) -> Backlogs:
-    days = result.days
-    mid, end = len(days) // 2, len(days) - 1
-    pool_funding = [d.totals.pool_funded for d in days]
-    funding = [d.totals.funded for d in days]
-
-    def queue(i):
-        return _days_of_funding(days[i].queue_unpaid, _trailing_mean(pool_funding, i))
-
-    def owed(i):
-        return _days_of_funding(_liabilities(days[i]), _trailing_mean(funding, i))
-
-    return Backlogs(queue(mid), queue(end), owed(mid), owed(end))
-
-
-def _pace(start: Decimal | None, end: Decimal | None, funding: str) -> str:
-    if end is None:
-        return f"and no {funding} comes in any more"
-    pace = f"{end:.0f} days of the current {funding}"
-    if start:
-        pace += f", up from {start:.0f} days at mid-run"
-    return pace
-
-
 def sustainability(result: Result) -> list[SustainabilityWarning]:
     """Warnings when the configuration cannot sustain itself with the run's order flow."""
-    days = result.days
-    if not days:
-        return []
-    state, config, total = result.state, result.scenario.config, result.tally.total
-    last = days[-1]
-    measured = backlogs(result)
-    freed = Decimal(total.freed) * 100 / max(1, total.joined)
-    warnings = []
-
-    def money(minor: int) -> str:
-        return f"{from_minor(minor, state.terms.places):,f} {result.scenario.currency}"
-
-    def warn(code: str, message: str) -> None:
-        warnings.append(SustainabilityWarning(code, message))
-
-    if total.turned_away:
-        share = Decimal(total.turned_away) * 100 / (total.joined + total.turned_away)
-        warn(
-            "queue_full",
-            f"The queue reached its length limit of {config.queue_max_length:,}: "
-            f"{total.turned_away:,} paid orders ({share:.0f}% of those that qualified) could "
-            "not join it.",
-        )
-    waiting = f"{last.queue_length:,} orders wait for {money(last.queue_unpaid)}"
-    if config.dividend_enabled:
-        if _outgrows(measured.queue_mid, measured.queue_end, QUEUE_BACKLOG_DAYS):
-            pace = _pace(measured.queue_mid, measured.queue_end, "dividend funding")
-            warn(
-                "queue_unbounded",
-                f"The queue grows without bound: {waiting}, {pace}; "
-                f"{freed:.0f}% of the orders that joined were freed.",
-            )
-        elif measured.queue_end is not None and measured.queue_end > QUEUE_WAIT_DAYS:
-            warn(
-                "queue_backlog",
-                f"The queue does not clear: {waiting}, "
-                f"{measured.queue_end:.0f} days of the current dividend funding, so an order "
-                f"joining now waits about that long; {freed:.0f}% of the orders that joined "
-                "were freed.",
-            )
-    if _outgrows(measured.liabilities_mid, measured.liabilities_end, LIABILITY_DAYS):
-        pace = _pace(measured.liabilities_mid, measured.liabilities_end, "platform funding")
-        warn(
-            "liabilities_outrun_funding",
-            "Liabilities outrun funding: customers hold "
-            f"{money(_liabilities(last))} (wallets {money(last.wallets)}, points "
-            f"{money(last.points_worth)}, unreleased energy {money(last.unreleased_energy)}), "
-            f"{pace}.",
-        )
-    return warnings
+    total = result.tally.total
+    return report.sustainability(
+        daily_rows(result),
+        result.scenario.config,
+        result.scenario.currency,
+        joined=total.joined,
+        freed=total.freed,
+        turned_away=total.turned_away,
+    )
 
 
 def _percentile(sorted_values: list[int], share: Decimal) -> int:
@@ -347,44 +182,9 @@ def summary(result: Result) -> dict:
             "count": state.member_count(),
             "tiers": {t.code: n for t, n in zip(scenario.config.tiers, tiers, strict=True)},
         },
-        "days_of_funding": _days_figures(result),
+        "days_of_funding": days_of_funding(daily_rows(result)),
         "warnings": [{"code": w.code, "message": w.message} for w in sustainability(result)],
     }
-
-
-def _days_figures(result: Result) -> dict | None:
-    if not result.days:
-        return None
-    measured = backlogs(result)
-
-    def days(value):
-        return None if value is None else str(value.quantize(Decimal(1)))
-
-    return {
-        "queue_backlog": {"mid_run": days(measured.queue_mid), "end": days(measured.queue_end)},
-        "liabilities": {
-            "mid_run": days(measured.liabilities_mid),
-            "end": days(measured.liabilities_end),
-        },
-    }
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def to_json(data) -> str:
-    return json.dumps(data, indent=2, default=_json_default)
-
-
-def to_csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=DAILY_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def to_text(data: dict) -> str:
@@ -396,7 +196,7 @@ def to_text(data: dict) -> str:
         f"  orders      {data['orders']['paid']:,} paid, {data['orders']['cancelled']:,} "
         f"cancelled; revenue {data['orders']['revenue']}, refunds {data['orders']['refunds']}",
         f"  queue       {q['joined']:,} joined, {q['freed']:,} freed "
-        f"({_percent(q['share_freed'])}), {q['waiting']:,} waiting for {q['unpaid']}; "
+        f"({percent(q['share_freed'])}), {q['waiting']:,} waiting for {q['unpaid']}; "
         f"expired {q['expired']:,}, "
         f"turned away {q['turned_away']:,}",
         "  until free  "
@@ -413,9 +213,9 @@ def to_text(data: dict) -> str:
         f"  liabilities {data['liabilities']['total']} (wallets {data['liabilities']['wallets']}, "
         f"points {data['liabilities']['points_worth']}, unreleased energy "
         f"{data['liabilities']['unreleased_energy']})",
-        f"  platform    funded {p['funded']} ({_percent(p['cost_share_of_revenue'])} of net "
+        f"  platform    funded {p['funded']} ({percent(p['cost_share_of_revenue'])} of net "
         f"revenue), paid to customers {p['paid_to_customers']} "
-        f"({_percent(p['paid_share_of_revenue'])})",
+        f"({percent(p['paid_share_of_revenue'])})",
         f"  members     {data['members']['count']:,}: "
         + ", ".join(f"{code} {n:,}" for code, n in data["members"]["tiers"].items()),
     ]
@@ -439,179 +239,20 @@ def to_text(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _percent(share: str | None) -> str:
-    return "n/a" if share is None else f"{Decimal(share) * 100:.1f}%"
-
-
-PLOTS = {
-    "flow.png": "Orders and revenue per day",
-    "queue.png": "Free-order queue: length and unpaid remainder",
-    "waiting.png": "Days from joining the queue until free",
-    "pools.png": "Pool balances",
-    "point_value.png": "Point value",
-    "released.png": "Credit released per day",
-    "liabilities.png": "Outstanding liabilities and funding",
-    "cost.png": "Platform cost as a share of revenue",
-}
-
-
-def plot(result: Result, directory: Path) -> list[Path]:
-    """Draw the run into PNG files in `directory`; needs matplotlib (the `demo` extra)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    rows = daily_rows(result)
-    cur = result.scenario.currency
-    dates = [r["date"] for r in rows]
-    x = list(range(len(rows)))
-    ticks = x[:: max(1, len(x) // 8)]
-
-    def series(name):
-        return [float(r[name]) for r in rows]
-
-    def cumulative(name):
-        running, out = 0.0, []
-        for r in rows:
-            running += float(r[name])
-            out.append(running)
-        return out
-
-    def figure(name, draw):
-        fig, ax = pyplot.subplots(figsize=(8, 4.2))
-        draw(ax)
-        ax.set_title(f"{PLOTS[name]} ({result.scenario.name})")
-        if name != "waiting.png":
-            ax.set_xticks(ticks, [dates[i] for i in ticks], rotation=30, ha="right")
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        path = directory / name
-        fig.savefig(path, dpi=90)
-        pyplot.close(fig)
-        return path
-
-    def flow(ax):
-        ax.bar(x, series("orders"), color="#9ab", label="paid orders")
-        ax.set_ylabel("orders")
-        twin = ax.twinx()
-        twin.plot(x, series("revenue"), color="#c53", label=f"revenue ({cur})")
-        twin.set_ylabel(cur)
-        ax.legend(loc="upper left")
-        twin.legend(loc="upper right")
-
-    def queue(ax):
-        ax.plot(x, series("queue_length"), label="orders waiting")
-        ax.set_ylabel("orders")
-        twin = ax.twinx()
-        twin.plot(x, series("queue_unpaid"), color="#c53", label=f"unpaid ({cur})")
-        twin.set_ylabel(cur)
-        ax.legend(loc="upper left")
-        twin.legend(loc="upper right")
-
-    def waiting(ax):
-        waits = [s / 86400 for s in result.tally.wait_seconds]
-        if waits:
-            ax.hist(waits, bins=40, color="#5a8")
-        ax.set_xlabel("days until free")
-        ax.set_ylabel("freed orders")
-
-    def pools(ax):
-        for name, label in (
-            ("dividend_pool", "dividend pool"),
-            ("release_pool", "release pool"),
-            ("points_backing", "points backing"),
-        ):
-            ax.plot(x, series(name), label=label)
-        ax.set_ylabel(cur)
-        ax.legend()
-
-    def point_value(ax):
-        ax.plot(x, series("point_value"))
-        ax.set_ylabel(f"{cur} per point")
-
-    def released(ax):
-        ax.bar(x, series("released"), color="#9ab", label="released that day")
-        ax.set_ylabel(cur)
-        twin = ax.twinx()
-        twin.plot(x, cumulative("released"), color="#c53", label="released in all")
-        ax.legend(loc="upper left")
-        twin.legend(loc="upper right")
-
-    def liabilities(ax):
-        ax.stackplot(
-            x,
-            series("wallets"),
-            series("points_worth"),
-            series("unreleased_energy"),
-            labels=["wallets", "points worth", "unreleased energy"],
-            alpha=0.7,
-        )
-        ax.plot(x, cumulative("funded"), color="black", label="funded in all")
-        ax.set_ylabel(cur)
-        ax.legend(loc="upper left")
-
-    def cost(ax):
-        funded, revenue, refunds = (
-            cumulative("funded"),
-            cumulative("revenue"),
-            cumulative("refunds"),
-        )
-        paid_parts = [
-            cumulative(n) for n in ("queue_paid", "referral_paid", "released", "redeemed")
-        ]
-        clawed = cumulative("clawed_back")
-        net = [max(r - f, 1e-9) for r, f in zip(revenue, refunds, strict=True)]
-        ax.plot(x, [100 * f / n for f, n in zip(funded, net, strict=True)], label="funded")
-        paid = [sum(p[i] for p in paid_parts) - clawed[i] for i in x]
-        ax.plot(x, [100 * p / n for p, n in zip(paid, net, strict=True)], label="paid to customers")
-        ax.set_ylabel("% of net revenue (cumulative)")
-        ax.legend()
-
-    drawers = {
-        "flow.png": flow,
-        "queue.png": queue,
-        "waiting.png": waiting,
-        "pools.png": pools,
-        "point_value.png": point_value,
-        "released.png": released,
-        "liabilities.png": liabilities,
-        "cost.png": cost,
-    }
-    directory.mkdir(parents=True, exist_ok=True)
-    return [figure(name, draw) for name, draw in drawers.items()]
+def build(result: Result, title: str | None = None) -> Report:
+    data = summary(result)
+    waits = [Decimal(s) / 86400 for s in result.tally.wait_seconds]
+    return Report(
+        title=title or f"Simulation: {result.scenario.name}",
+        name=result.scenario.name,
+        currency=result.scenario.currency,
+        rows=daily_rows(result),
+        waits=histogram(waits),
+        summary=data,
+        text=to_text(data),
+    )
 
 
 def write_report(result: Result, directory: Path, plots: bool = True) -> dict:
     """summary.json, daily.csv, the plots and an index.html naming them. Returns the summary."""
-    directory.mkdir(parents=True, exist_ok=True)
-    data = summary(result)
-    images = plot(result, directory) if plots else []
-    data["plots"] = [p.name for p in images]
-    (directory / "summary.json").write_text(to_json(data))
-    (directory / "daily.csv").write_text(to_csv(daily_rows(result)))
-    (directory / "index.html").write_text(
-        index_html(
-            f"Simulation: {result.scenario.name}",
-            to_text(data),
-            [(p.name, PLOTS[p.name]) for p in images],
-            ["summary.json", "daily.csv"],
-        )
-    )
-    return data
-
-
-def index_html(title: str, text: str, images: list[tuple[str, str]], files: list[str]) -> str:
-    body = [f"<h1>{html.escape(title)}</h1>", f"<pre>{html.escape(text)}</pre>"]
-    body += [f'<p><a href="{html.escape(f)}">{html.escape(f)}</a></p>' for f in files]
-    for name, caption in images:
-        body.append(
-            f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
-    return (
-        '<!doctype html><html><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
-    )
+    return report.write_report(build(result), directory, plots)

@@ -67,12 +67,13 @@ def simulate(
     progress: Callable[[int, Result], None] | None = None,
     record_events: bool = False,
     state: ChannelState | None = None,
+    day_done: Callable[[int, Result], None] | None = None,
 ) -> Result:
-    """Run the scenario. `progress(day_number, result)` is called after every tenth of the run;
-    `record_events` keeps the event stream, the orders and the ledger's history (to replay them
-    through the database path). `state` starts the run from a channel as it stands (in the
-    scenario's configuration and currency): its members are the customers who have ordered
-    before; without it the channel starts empty."""
+    """Run the scenario. `progress(day_number, result)` is called after every tenth of the run,
+    `day_done(day_number, result)` after every day; `record_events` keeps the event stream, the
+    orders and the ledger's history (to replay them through the database path). `state` starts
+    the run from a channel as it stands (in the scenario's configuration and currency): its
+    members are the customers who have ordered before; without it the channel starts empty."""
     config, flow = scenario.config, scenario.flow
     if state is None:
         state = ChannelState(config, scenario.currency)
@@ -211,6 +212,8 @@ def simulate(
         result.cancelled += cancelled_today
         result.end = next_midnight
         result.days.append(_figures(state, tally, date, cancelled_today))
+        if day_done is not None:
+            day_done(index + 1, result)
         if progress is not None and index + 1 in checkpoints:
             progress(index + 1, result)
     return result

@@ -94,6 +94,9 @@ class StandaloneHost:
     def graphql_url(self, channel: str) -> str:
         return f"/graphql/?channel={channel}"
 
+    def report_url(self, channel: str) -> str:
+        return f"/report/?channel={channel}"
+
 
 def token_for(user) -> str:
     from django.core import signing

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from saleor_dividend_plugin.events import order_changed
 
@@ -34,6 +35,8 @@ def place_order(
             shipping_gross=Decimal(shipping),
             shipping_net=_net(shipping, tax_rate),
             number=number,
+            # The store's clock, as the plugin reads it (the model's default is bound at import).
+            created_at=timezone.now(),
         )
         StoreOrderLine.objects.bulk_create(
             StoreOrderLine(order=order, gross=Decimal(g), net=_net(g, tax_rate), product_type=t)
