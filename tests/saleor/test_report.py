@@ -22,8 +22,11 @@ def shown_report(staff_api_client, permission_manage_plugins) -> str:
 
 
 def test_the_dashboard_links_the_staff_member_to_the_channel_report(
-    storefront, customer_user, staff_api_client, permission_manage_plugins, client
+    storefront, customer_user, staff_api_client, permission_manage_plugins, client, settings
 ):
+    # The store's public address, as Saleor builds its absolute URLs (the test settings of 3.21
+    # set none, so Saleor would fall back to its test site's domain).
+    settings.PUBLIC_URL = "https://example.com"
     storefront.buy(customer_user, quantity=3)
 
     shown = shown_report(staff_api_client, permission_manage_plugins)
