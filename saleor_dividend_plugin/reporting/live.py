@@ -18,7 +18,7 @@ from ..ledger import channel_day
 from ..models import Channel
 from ..money import ZERO, quantum, round_down
 from . import ledger_figures as figures
-from .report import MONEY_COLUMNS, Report, days_of_funding, percent, sustainability
+from .report import FLOW_COLUMNS, MONEY_COLUMNS, Report, days_of_funding, percent, sustainability
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3650
@@ -138,18 +138,7 @@ def channel_report(channel: Channel, days: int = DEFAULT_DAYS) -> Report:
             "liabilities": end["wallets"] + worth + end["unreleased_energy"],
             "members": end["members"],
         }
-        for name in (
-            "refunds",
-            "funded",
-            "pool_funded",
-            "queue_paid",
-            "referral_paid",
-            "released",
-            "redeemed",
-            "spent",
-            "clawed_back",
-            "written_off",
-        ):
+        for name in FLOW_COLUMNS:
             row[name] = flows.get(name, ZERO)
         for name in MONEY_COLUMNS:
             row[name] = row[name].quantize(cent)

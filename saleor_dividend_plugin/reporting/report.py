@@ -65,8 +65,9 @@ DAILY_COLUMNS = (
     "liabilities",
     "members",
 )
-MONEY_COLUMNS = {
-    "revenue",
+# The day's movements of money that the ledger's postings give; revenue comes from the orders
+# and the other money columns are what stands at the end of the day.
+FLOW_COLUMNS = (
     "refunds",
     "funded",
     "pool_funded",
@@ -77,6 +78,10 @@ MONEY_COLUMNS = {
     "spent",
     "clawed_back",
     "written_off",
+)
+MONEY_COLUMNS = {
+    *FLOW_COLUMNS,
+    "revenue",
     "queue_unpaid",
     "dividend_pool",
     "release_pool",
