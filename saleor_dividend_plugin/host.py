@@ -55,6 +55,32 @@ class OrderSnapshot:
     # off the total, so an order paid entirely by gift card has a total of 0 and is still paid.
     paid: bool | None = None
 
+    def to_json(self) -> dict:
+        """The snapshot as JSON values (amounts as strings, times in ISO 8601), for the channel's
+        pending events."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        for name, value in data.items():
+            if isinstance(value, Decimal):
+                data[name] = str(value)
+        data["created_at"] = self.created_at.isoformat()
+        data["lines"] = [[line.product_type, str(line.gross), str(line.net)] for line in self.lines]
+        if self.user_id is not None and not isinstance(self.user_id, int | str):
+            data["user_id"] = str(self.user_id)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> OrderSnapshot:
+        values = dict(data)
+        for name in ("subtotal_gross", "subtotal_net", "total_gross", "total_net", "charged",
+                     "refunded"):  # fmt: skip
+            values[name] = Decimal(values[name])
+        values["created_at"] = datetime.datetime.fromisoformat(values["created_at"])
+        values["lines"] = tuple(
+            OrderLine(product_type, Decimal(gross), Decimal(net))
+            for product_type, gross, net in values["lines"]
+        )
+        return cls(**values)
+
     @property
     def fully_paid(self) -> bool:
         if self.paid is not None:

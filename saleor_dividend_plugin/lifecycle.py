@@ -1,9 +1,12 @@
-"""The order lifecycle (DESIGN §5): one function brings the plugin's record of an order in line
-with the host's view of it.
+"""The order lifecycle (DESIGN §5): the plugin's records of orders brought in line with the
+host's view of them, in batches.
 
-`sync_order` is what every order event ends in. It compares the order as the host sees it now
-with what has already been applied, and applies only the difference: charged and refunded amounts
-are cumulative, so duplicated, late or reordered events converge on the same ledger.
+`apply_orders` is what every order event ends in. For each snapshot, in order, it compares the
+order as the host saw it with what has already been applied and has the rules kernel apply only
+the difference: charged and refunded amounts are cumulative, so duplicated, late or reordered
+events converge on the same ledger. A batch loads the slice of the channel its orders need in a
+few queries, applies the kernel to all of them, and writes the outcome in a few set-based
+statements (`channel_slice`).
 """
 
 from __future__ import annotations
@@ -11,22 +14,24 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from .channel_slice import ChannelSlice
 from .config import ChannelConfig
-from .dividend import claw_back_referral_rewards, join_queue, pay_queue, shrink_entry
 from .host import OrderSnapshot
 from .host import OrderStatus as HostStatus
-from .ledger import Accounts, channel_day, post
+from .kernel import events
+from .kernel.rules import from_minor
+from .kernel.state import CONFIRMED, PENDING, VOID, Order
 from .locks import lock_channel
-from .members import effective_tier, grant_tier, member_for, referrer_chain, update_tier
-from .models import AccountKind, Channel, Member, OrderRecord, OrderStatus
-from .money import ZERO, round_down, whole
-from .points import add_lot, consume_lots
+from .models import AccountKind, Channel, Entry, OrderEvent, OrderRecord, OrderStatus
+from .money import ZERO, round_down
 
 logger = logging.getLogger(__name__)
+
+# Failures that can succeed later (lock timeouts, serialization failures, dropped connections).
+RETRYABLE = (OperationalError, InterfaceError)
 
 
 def qualifying_amount(snapshot: OrderSnapshot, config: ChannelConfig) -> tuple[Decimal, Decimal]:
@@ -55,45 +60,240 @@ def qualifying_amount(snapshot: OrderSnapshot, config: ChannelConfig) -> tuple[D
     return amount, min(round_down(gift, snapshot.currency), amount)
 
 
-def expected_rewards(
-    config: ChannelConfig, member: Member | None, amount: Decimal, gift: Decimal, currency: str
-) -> tuple[Decimal, Decimal]:
-    """Points and energy an order of `amount` earns for `member` at its current tier."""
-    if member is None:
-        return ZERO, ZERO
-    tier = config.tier(member.tier_code) or config.tiers[0]
-    points = whole(amount * config.points_per_unit * tier.points_multiplier)
-    gift_energy = gift * config.gift_package_energy_multiplier
-    energy = (amount - gift) * config.energy_multiplier + gift_energy
-    return points, round_down(energy, currency)
-
-
 def sync_order(snapshot: OrderSnapshot) -> str:
-    """Apply whatever of `snapshot` has not been applied yet. Returns what happened, for logs.
-
-    A channel switched inactive records and confirms nothing new, but the refunds and
-    cancellations of the orders it already recorded are still applied: pausing the program stops
-    new rewards, it does not let refunded orders keep theirs.
-    """
-    channel = Channel.objects.filter(slug=snapshot.channel).first()
+    """Apply whatever of `snapshot` has not been applied yet, now, under the channel lock.
+    Returns what happened, for logs. Order events reach it through `record_event` and `drain`;
+    this applies one snapshot directly (commands and tests)."""
+    channel, refusal = channel_for(snapshot)
     if channel is None:
-        return "channel not enabled"
-    if not snapshot.from_checkout:
-        return "not a checkout order"
-    if snapshot.currency != channel.currency:
-        return f"order currency {snapshot.currency} is not the channel's {channel.currency}"
-    config = channel.settings
+        return refusal
     with transaction.atomic():
         lock_channel(channel.pk)
-        record = OrderRecord.objects.filter(channel=channel, order_id=snapshot.order_id).first()
+        channel.refresh_from_db()
+        return apply_orders(channel, [snapshot])[0]
+
+
+def channel_for(snapshot: OrderSnapshot) -> tuple[Channel | None, str]:
+    """The rewards channel `snapshot` belongs to, or None and why the order is not one of its."""
+    channel = Channel.objects.filter(slug=snapshot.channel).first()
+    if channel is None:
+        return None, "channel not enabled"
+    if not snapshot.from_checkout:
+        return None, "not a checkout order"
+    if snapshot.currency != channel.currency:
+        return None, f"order currency {snapshot.currency} is not the channel's {channel.currency}"
+    return channel, ""
+
+
+# Order events --------------------------------------------------------------------------------
+#
+# An event's task reads the order from the host (outside the lock, in parallel with the other
+# workers), writes the snapshot to the channel's pending events and commits, then drains: under
+# the channel lock it applies every pending event of the channel in the order they arrived, in
+# one transaction per batch, and repeats until none is left. A batch never waits to fill: an
+# event that finds the lock free is applied at once. No event is left behind: its row is
+# committed before its task asks for the lock, and a drain stops only when it finds no row, so
+# a row committed during another worker's drain is seen by that drain or by its own.
+
+# Events applied per transaction: large enough to carry a flash sale's backlog in a few
+# transactions, small enough that the lock is never held for more than about a second.
+DRAIN_BATCH = 500
+ORDER_LOCK_TIMEOUT = "30s"
+
+
+def record_event(channel: Channel, snapshot: OrderSnapshot) -> int:
+    """The snapshot, queued for the channel's next drain. Returns the event's id."""
+    return OrderEvent.objects.create(
+        channel=channel, order_id=snapshot.order_id, snapshot=snapshot.to_json()
+    ).pk
+
+
+def drain(channel_id: int, wanted: int | None = None) -> str:
+    """Apply the channel's pending events in batches until none is left. Returns the outcome of
+    event `wanted`, or that another worker's drain applied it."""
+    outcome = None
+    if wanted is not None and not OrderEvent.objects.filter(pk=wanted).exists():
+        return "applied in another worker's batch"
+    while True:
+        try:
+            done = _drain_batch(channel_id, DRAIN_BATCH)
+        except RETRYABLE:
+            raise
+        except Exception:
+            # One event the rules cannot apply must not hold up the channel: apply the batch
+            # again one event at a time and set aside the one that fails.
+            logger.exception("a batch of order events failed; applying them one by one")
+            done = _drain_batch(channel_id, 1, set_aside=True)
+        if not done:
+            break
+        if wanted in done:
+            outcome = done[wanted]
+    return outcome or "applied in another worker's batch"
+
+
+def _drain_batch(channel_id: int, limit: int, set_aside: bool = False) -> dict[int, str]:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [ORDER_LOCK_TIMEOUT])
+        lock_channel(channel_id)
+        events = list(
+            OrderEvent.objects.filter(channel_id=channel_id, failed_at__isnull=True)
+            .order_by("pk")
+            .values_list("pk", "snapshot")[:limit]
+        )
+        if not events:
+            return {}
+        ids = [pk for pk, _ in events]
+        channel = Channel.objects.get(pk=channel_id)
+        snapshots = [OrderSnapshot.from_json(data) for _, data in events]
+        try:
+            with transaction.atomic():
+                outcomes = apply_orders(channel, snapshots)
+        except RETRYABLE:
+            raise
+        except Exception as error:
+            if not set_aside:
+                raise
+            logger.exception("order %s: its event cannot be applied", snapshots[0].order_id)
+            OrderEvent.objects.filter(pk__in=ids).update(
+                failed_at=timezone.now(), error=repr(error)[:500]
+            )
+            return {ids[0]: "failed: set aside"}
+        OrderEvent.objects.filter(pk__in=ids).delete()
+    # An order with several events in the batch (a retried task, a payment and a refund close
+    # together) reports what the batch did to it for each of them.
+    by_order: dict[str, list[str]] = {}
+    for snapshot, outcome in zip(snapshots, outcomes, strict=True):
+        logger.info("order %s: %s", snapshot.order_id, outcome)
+        if outcome != "nothing to do":
+            by_order.setdefault(snapshot.order_id, []).append(outcome)
+    return {
+        pk: ", ".join(by_order.get(snapshot.order_id, ["nothing to do"]))
+        for pk, snapshot in zip(ids, snapshots, strict=True)
+    }
+
+
+# Applying a batch ----------------------------------------------------------------------------
+
+
+def apply_orders(channel: Channel, snapshots: list[OrderSnapshot]) -> list[str]:
+    """Apply each snapshot in turn (the caller holds the channel lock). Returns the outcomes."""
+    return _Batch(channel, snapshots).run()
+
+
+class _Batch:
+    def __init__(self, channel: Channel, snapshots: list[OrderSnapshot]):
+        self.channel = channel
+        self.config = channel.settings
+        self.snapshots = snapshots
+        self.slice = ChannelSlice(channel, timezone.now())
+        self.records: dict[str, OrderRecord] = {}
+        self.orders: dict[str, Order] = {}  # by order id
+        self.by_ref: dict[str, OrderRecord] = {}
+        self.new: list[OrderRecord] = []
+        self.changed: dict[int, OrderRecord] = {}
+        self.confirmed_members: set[int] = set()
+
+    def ref(self, order_id: str) -> str:
+        return f"ord:{self.channel.pk}:{order_id}"
+
+    def load(self) -> None:
+        sl, config, channel = self.slice, self.config, self.channel
+        order_ids = {s.order_id for s in self.snapshots}
+        known = OrderRecord.objects.filter(channel=channel, order_id__in=order_ids)
+        self.records = {r.order_id: r for r in known}
+        users = {
+            s.user_id
+            for s in self.snapshots
+            if s.order_id not in self.records and s.user_id is not None and channel.active
+        }
+        self.members = sl.members_for_users(users) if users else {}
+        sl.load_members(
+            [r.member_id for r in self.records.values()] + [m.pk for m in self.members.values()]
+        )
+        refunding = {s.order_id for s in self.snapshots if s.refunded > 0}
+        confirmed = [
+            r for r in self.records.values()
+            if r.status == OrderStatus.CONFIRMED and r.order_id in refunding
+        ]  # fmt: skip
+        entries = sl.load_entries([r.pk for r in confirmed])
+        rewards = self._referral_rewards(confirmed)
+        sl.load_lots(
+            [self.records[i].member_id for i in refunding if i in self.records]
+            + [self.members[s.user_id].pk for s in self.snapshots
+               if s.order_id in refunding and s.user_id in self.members]
+        )  # fmt: skip
+        # What the batch could pay out at most: the pool, each order's funding of it, and what
+        # refunds could bring back to it from wallets.
+        share = config.dividend_ratio
+        if config.referral_mode == "queue":
+            share += sum(config.referral_ratios, ZERO)
+        amounts = {s.order_id: qualifying_amount(s, config)[0] for s in self.snapshots}
+        bound = sl.state.dividend_pool + sum(
+            sl.minor(amount * share) + 1 for amount in amounts.values()
+        )
+        bound += sum(entry.received for entry in entries.values())
+        sl.load_queue_head(bound, entries)
+        for record in self.records.values():
+            self.orders[record.order_id] = self._order(record, entries, rewards)
+
+    def _order(self, record: OrderRecord, entries, rewards) -> Order:
+        sl = self.slice
+        member = sl.index[record.member_id] if record.member_id is not None else None
+        order = Order(
+            self.ref(record.order_id), member, sl.minor(record.amount), sl.minor(record.gift_amount)
+        )
+        order.status = record.status
+        order.points = int(record.points)
+        order.energy = sl.minor(record.energy)
+        order.refunded = sl.minor(record.refunded)
+        order.entry = entries.get(record.pk)
+        order.rewards = rewards.get(record.pk, [])
+        self.by_ref[order.ref] = record
+        return order
+
+    def _referral_rewards(self, records) -> dict[int, list[tuple[int, int]]]:
+        """What confirming each order paid its referrers' wallets, read from its funding
+        posting (the chain may have changed since), in the order it was paid."""
+        if not records:
+            return {}
+        rows = (
+            Entry.objects.filter(
+                transaction__order__in=records,
+                transaction__kind="order_funding",
+                account__kind=AccountKind.WALLET,
+            )
+            .order_by("pk")
+            .values_list("transaction__order_id", "account__member_id", "amount")
+        )
+        rows = list(rows)
+        sl = self.slice
+        sl.load_members(member_id for _, member_id, _ in rows)
+        rewards: dict[int, list] = {}
+        for record_id, member_id, amount in rows:
+            rewards.setdefault(record_id, []).append((sl.index[member_id], sl.minor(amount)))
+        return rewards
+
+    def run(self) -> list[str]:
+        self.load()
+        outcomes = [self.apply(snapshot) for snapshot in self.snapshots]
+        self.write()
+        return outcomes
+
+    def apply(self, snapshot: OrderSnapshot) -> str:
+        channel, sl = self.channel, self.slice
+        state, fx = sl.state, sl.fx
+        now, day = sl.now.timestamp(), sl.day.toordinal()
+        order = self.orders.get(snapshot.order_id)
         outcome = []
-        if record is None:
+        if order is None:
             if not channel.active:
                 return "channel not enabled"
-            record = _create(channel, config, snapshot)
+            order = self._create(snapshot)
             outcome.append("recorded")
+        record = self.by_ref[order.ref]
         cancelled = snapshot.status in {HostStatus.CANCELLED, HostStatus.EXPIRED}
-        if record.status == OrderStatus.VOID:
+        if order.status == VOID:
             if snapshot.fully_paid:
                 # Void is final (DESIGN §5): the order was cancelled or expired unpaid, so a
                 # charge reported afterwards is the store's to refund, not a confirmation.
@@ -104,219 +304,126 @@ def sync_order(snapshot: OrderSnapshot) -> str:
                     record.order_id,
                 )
                 return "void: a later charge confirms nothing"
-        elif record.status == OrderStatus.PENDING:
+        elif order.status == PENDING:
             if snapshot.fully_paid:
                 # Payment wins over cancellation (the order may have been paid before it was
                 # cancelled); a paused channel confirms it once it is switched on again.
                 if channel.active:
-                    _confirm(channel, config, record, snapshot)
+                    self._confirm(order, record, snapshot, now, day)
                     outcome.append("confirmed")
             elif cancelled:
+                events.void(state, order)
                 record.status = OrderStatus.VOID
-                record.closed_at = timezone.now()
-                record.save(update_fields=["status", "closed_at"])
+                record.closed_at = sl.now
+                self.changed[id(record)] = record
                 outcome.append("voided")
             elif channel.active:
-                _refresh_expected(config, record, snapshot)
-        if record.status == OrderStatus.CONFIRMED and snapshot.refunded > record.refunded:
-            if _refund(channel, config, record, snapshot.refunded):
+                self._expect(order, record, snapshot)
+        if order.status == CONFIRMED:
+            member = order.member
+            before = state.tier[member] if member is not None else None
+            if events.refund(state, order, sl.minor(snapshot.refunded), now, fx):
+                record.refunded = from_minor(order.refunded, sl.places)
+                self.changed[id(record)] = record
+                if member is not None:
+                    sl.note_tier(member, before, "refund", record)
                 outcome.append("refunded")
         if not outcome and not channel.active:
             return "channel not enabled: nothing to apply"
         return ", ".join(outcome) or "nothing to do"
 
-
-def _create(channel, config, snapshot) -> OrderRecord:
-    member = member_for(channel, snapshot.user_id) if snapshot.user_id is not None else None
-    amount, gift = qualifying_amount(snapshot, config)
-    points, energy = expected_rewards(config, member, amount, gift, snapshot.currency)
-    return OrderRecord.objects.create(
-        channel=channel,
-        order_id=snapshot.order_id,
-        number=snapshot.number,
-        member=member,
-        status=OrderStatus.PENDING,
-        amount=amount,
-        gift_amount=gift,
-        points=points,
-        energy=energy,
-        created_at=snapshot.created_at,
-    )
-
-
-def _refresh_expected(config, record, snapshot) -> None:
-    """An unpaid order can still be edited: keep the expected rewards in step."""
-    amount, gift = qualifying_amount(snapshot, config)
-    if (amount, gift) != (record.amount, record.gift_amount):
-        record.amount, record.gift_amount = amount, gift
-        record.points, record.energy = expected_rewards(
-            config, record.member, amount, gift, snapshot.currency
-        )
-        record.save(update_fields=["amount", "gift_amount", "points", "energy"])
-
-
-def _confirm(channel: Channel, config: ChannelConfig, record: OrderRecord, snapshot) -> None:
-    now = timezone.now()
-    day = channel_day(channel, now)
-    amount, gift = qualifying_amount(snapshot, config)
-    member = record.member
-    accounts = Accounts(channel)
-    accounts.load(record.member_id)
-    currency = channel.currency
-    base = f"ord:{channel.pk}:{record.order_id}"
-
-    # 1. Funding from the platform: dividend pool, release pool, points backing, referrers.
-    platform = accounts.system(AccountKind.PLATFORM)
-    funding = []
-    if config.dividend_enabled:
-        funding.append(
-            (
-                accounts.system(AccountKind.DIVIDEND_POOL),
-                round_down(config.dividend_ratio * amount, currency),
-            )
-        )
-    funding.append(
-        (
-            accounts.system(AccountKind.RELEASE_POOL),
-            round_down(config.release_ratio * amount, currency),
-        )
-    )
-    funding.append(
-        (
-            accounts.system(AccountKind.POINTS_BACKING),
-            round_down(config.points_backing_ratio * amount, currency),
-        )
-    )
-    if member is not None and config.referral_mode != "off":
-        chain = referrer_chain(member)
-        for ratio, referrer in zip(config.referral_ratios, chain, strict=False):
-            share = round_down(ratio * amount, currency)
-            if config.referral_mode == "chain":
-                funding.append((accounts.member(referrer, AccountKind.WALLET), share))
-            else:
-                funding.append((accounts.system(AccountKind.DIVIDEND_POOL), share))
-    total = sum((value for _, value in funding), ZERO)
-    # No savepoints here: nothing catches a failed posting inside a sync, the sync fails whole.
-    post(
-        channel,
-        f"{base}:funding",
-        "order_funding",
-        [(platform, -total), *funding],
-        day=day,
-        order=record,
-        member=member,
-        savepoint=False,
-    )
-
-    # 2. The pool pays the queue entries ahead of this order.
-    if config.dividend_enabled:
-        pay_queue(accounts, config, f"{base}:payout", day, order=record)
-
-    record.amount, record.gift_amount = amount, gift
-    record.status = OrderStatus.CONFIRMED
-    record.confirmed_at = now
-    record.confirmed_day = day
-    if member is None:
-        record.points = record.energy = ZERO
-        record.save()
-        return
-
-    # 3. This order joins the tail of the queue.
-    join_queue(config, record)
-
-    # 4. Points, energy and contribution.
-    points, energy = expected_rewards(config, member, amount, gift, currency)
-    record.points, record.energy = points, energy
-    record.save()
-    legs = [
-        (accounts.member(member, AccountKind.POINTS), points),
-        (accounts.system(AccountKind.POINTS_ISSUED), -points),
-        (accounts.member(member, AccountKind.ENERGY), energy),
-        (accounts.system(AccountKind.ENERGY_ISSUED), -energy),
-        (accounts.member(member, AccountKind.CONTRIBUTION), amount),
-        (accounts.system(AccountKind.CONTRIBUTION_ISSUED), -amount),
-    ]
-    post(
-        channel,
-        f"{base}:earn",
-        "order_rewards",
-        legs,
-        day=day,
-        order=record,
-        member=member,
-        savepoint=False,
-    )
-    if points > 0:
-        member.channel = channel  # the lot reads the channel's settings: no need to load it again
-        add_lot(member, points, day, order=record)
-
-    # 5. Tier: by contribution, or granted by a gift package if higher.
-    if member.first_confirmed_at is None:
-        member.first_confirmed_at = now
-        member.save(update_fields=["first_confirmed_at"])
-    contribution = accounts.member(member, AccountKind.CONTRIBUTION).balance
-    if gift > 0:
-        grant_tier(config, member, config.gift_package_tier, contribution, order=record)
-    elif effective_tier(config, member, contribution) != member.tier_code:
-        # Loaded under the channel lock, the member's grant cannot have changed meanwhile: only a
-        # new tier needs writing.
-        update_tier(config, member, contribution, "contribution", order=record)
-
-
-def _refund(channel: Channel, config: ChannelConfig, record: OrderRecord, refunded) -> bool:
-    """Reverse the share of the order that has been refunded (cumulative, so order-independent)."""
-    currency = channel.currency
-    new = min(round_down(refunded, currency), record.amount)
-    if new <= record.refunded or record.amount <= 0:
-        return False
-    old = record.refunded
-    day = channel_day(channel)
-    base = f"ord:{channel.pk}:{record.order_id}:refund:{new}"
-    member = record.member
-    record.refunded = new
-    record.save(update_fields=["refunded"])
-    if member is None:
-        return True
-    accounts = Accounts(channel)
-
-    def reversed_part(total: Decimal, refunded_so_far: Decimal, points: bool = False):
-        share = total * refunded_so_far / record.amount
-        return whole(share) if points else round_down(share, currency)
-
-    # Points: take what the member still holds; the rest is written off.
-    points_due = reversed_part(record.points, new, True) - reversed_part(record.points, old, True)
-    held = accounts.member(member, AccountKind.POINTS)
-    points_taken = min(points_due, held.balance)
-    # Energy: only what has not been released yet; released credit is not clawed back.
-    energy_due = reversed_part(record.energy, new) - reversed_part(record.energy, old)
-    energy = accounts.member(member, AccountKind.ENERGY)
-    energy_taken = min(energy_due, energy.balance)
-    contribution_due = new - old
-    legs = [
-        (held, -points_taken),
-        (accounts.system(AccountKind.POINTS_ISSUED), points_due),
-        (accounts.write_off("PTS"), -(points_due - points_taken)),
-        (energy, -energy_taken),
-        (accounts.system(AccountKind.ENERGY_ISSUED), energy_taken),
-        (accounts.member(member, AccountKind.CONTRIBUTION), -contribution_due),
-        (accounts.system(AccountKind.CONTRIBUTION_ISSUED), contribution_due),
-    ]
-    post(channel, f"{base}:reverse", "order_reversal", legs, day=day, order=record, member=member)
-    if points_taken > 0:
-        consume_lots(member, points_taken)
-    shrink_entry(accounts, record, f"{base}:clawback", day)
-    claw_back_referral_rewards(accounts, record, old, f"{base}:referral", day)
-
-    # A fully refunded gift package no longer grants its tier.
-    contribution = accounts.member(member, AccountKind.CONTRIBUTION).balance
-    if new == record.amount and record.gift_amount > 0 and member.granted_tier_code:
-        still_granted = OrderRecord.objects.filter(
+    def _create(self, snapshot: OrderSnapshot) -> Order:
+        sl = self.slice
+        member = self.members.get(snapshot.user_id) if snapshot.user_id is not None else None
+        record = OrderRecord(
+            channel=self.channel,
+            order_id=snapshot.order_id,
+            number=snapshot.number,
             member=member,
-            status=OrderStatus.CONFIRMED,
-            gift_amount__gt=0,
-            refunded__lt=F("amount"),
-        ).exists()
-        if not still_granted:
-            member.granted_tier_code = ""
-    update_tier(config, member, contribution, "refund", order=record)
-    return True
+            status=OrderStatus.PENDING,
+            created_at=snapshot.created_at,
+        )
+        self.new.append(record)
+        self.records[snapshot.order_id] = record
+        n = sl.index[member.pk] if member is not None else None
+        order = Order(self.ref(snapshot.order_id), n, 0)
+        self.by_ref[order.ref] = record
+        self.orders[snapshot.order_id] = order
+        self._expect(order, record, snapshot, force=True)
+        return order
+
+    def _expect(self, order: Order, record: OrderRecord, snapshot, force=False) -> None:
+        """An unpaid order can still be edited: keep its expected rewards in step."""
+        sl = self.slice
+        amount, gift = qualifying_amount(snapshot, self.config)
+        if not force and (amount, gift) == (record.amount, record.gift_amount):
+            return
+        order.amount, order.gift = sl.minor(amount), sl.minor(gift)
+        points, energy = events.earnings(sl.state, order.member, order.amount, order.gift)
+        record.amount, record.gift_amount = amount, gift
+        record.points, record.energy = Decimal(points), from_minor(energy, sl.places)
+        self.changed[id(record)] = record
+
+    def _confirm(self, order: Order, record: OrderRecord, snapshot, now, day) -> None:
+        sl = self.slice
+        state, fx = sl.state, sl.fx
+        amount, gift = qualifying_amount(snapshot, self.config)
+        order.amount, order.gift = sl.minor(amount), sl.minor(gift)
+        member = order.member
+        before = state.tier[member] if member is not None else None
+        lots = len(fx.lots)
+        events.confirm(state, order, now, day, fx)
+        record.amount, record.gift_amount = amount, gift
+        record.status = OrderStatus.CONFIRMED
+        record.confirmed_at = sl.now
+        record.confirmed_day = sl.day
+        record.points = Decimal(order.points)
+        record.energy = from_minor(order.energy, sl.places)
+        self.changed[id(record)] = record
+        sl.confirmations.append((f"{order.ref}:funding", "order_funding", record))
+        if member is not None:
+            sl.confirmations.append((f"{order.ref}:earn", "order_rewards", record))
+        if order.entry is not None:
+            sl.new_entry_orders[id(order.entry)] = record
+        for lot in fx.lots[lots:]:
+            if id(lot) not in sl.lot_ids:
+                sl.new_lot_orders[id(lot)] = record
+        if member is not None:
+            self.confirmed_members.add(member)
+            sl.note_tier(member, before, "gift_package" if gift > 0 else "contribution", record)
+
+    def write(self) -> None:
+        sl = self.slice
+        if self.new:
+            OrderRecord.objects.bulk_create(self.new)
+        changed = [r for r in self.changed.values() if not any(r is n for n in self.new)]
+        if changed:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE dividend_order o SET status = c.status, amount = c.amount,"
+                    " gift_amount = c.gift, points = c.points, energy = c.energy,"
+                    " refunded = c.refunded, confirmed_at = c.confirmed_at,"
+                    " confirmed_day = c.confirmed_day, closed_at = c.closed_at"
+                    " FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[], %s::numeric[],"
+                    "  %s::numeric[], %s::numeric[], %s::numeric[], %s::timestamptz[],"
+                    "  %s::date[], %s::timestamptz[])"
+                    " AS c(id, status, amount, gift, points, energy, refunded, confirmed_at,"
+                    "      confirmed_day, closed_at)"
+                    " WHERE o.id = c.id",
+                    [
+                        [r.pk for r in changed],
+                        [r.status for r in changed],
+                        [r.amount for r in changed],
+                        [r.gift_amount for r in changed],
+                        [r.points for r in changed],
+                        [r.energy for r in changed],
+                        [r.refunded for r in changed],
+                        [r.confirmed_at for r in changed],
+                        [r.confirmed_day for r in changed],
+                        [r.closed_at for r in changed],
+                    ],
+                )
+        sl.write_postings(self.by_ref, sl.day)
+        sl.write_queue()
+        sl.write_lots()
+        sl.write_members(self.confirmed_members)

@@ -464,3 +464,27 @@ class GiftCardIssue(models.Model):
 
     class Meta:
         db_table = "dividend_gift_card_issue"
+
+
+class OrderEvent(models.Model):
+    """An order event waiting for its channel's next drain (`lifecycle.drain`): the order as
+    the host showed it when the event's task read it."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    order_id = models.CharField(max_length=64)
+    snapshot = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    # Set when the rules could not apply the event: later drains pass it by, and the order's next
+    # event (or the channel's catch-up) brings the order in line.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        db_table = "dividend_order_event"
+        indexes = [
+            models.Index(
+                fields=["channel", "id"],
+                condition=Q(failed_at__isnull=True),
+                name="dividend_order_event_pending",
+            )
+        ]

@@ -7,20 +7,14 @@ import datetime
 import logging
 
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 
 from .host import get_host
-from .lifecycle import sync_order
+from .lifecycle import RETRYABLE, channel_for, drain, record_event
 from .models import Channel, OrderRecord, OrderStatus
 from .settlement import is_settled, settle_due, settle_until
 
 logger = logging.getLogger(__name__)
-
-RETRYABLE = (OperationalError, InterfaceError)
-# How long an order sync waits for the channel lock (held by other syncs and, for a few seconds
-# per step, by the daily settlement) before giving up and retrying later.
-ORDER_LOCK_TIMEOUT = "30s"
 
 
 def _task(**options):
@@ -41,14 +35,16 @@ def _task(**options):
 
 
 def sync_order_now(order_id: str) -> str:
-    """Bring the rewards of host order `order_id` in line with the order."""
+    """Bring the rewards of host order `order_id` in line with the order: read it from the host,
+    queue it for its channel and drain the channel's pending events (`lifecycle.drain`)."""
     snapshot = get_host().load_order(order_id)
     if snapshot is None:
         return "order not found: nothing to do"
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [ORDER_LOCK_TIMEOUT])
-        outcome = sync_order(snapshot)
+    channel, refusal = channel_for(snapshot)
+    if channel is None:
+        outcome = refusal
+    else:
+        outcome = drain(channel.pk, wanted=record_event(channel, snapshot))
     logger.info("order %s: %s", order_id, outcome)
     return outcome
 

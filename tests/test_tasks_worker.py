@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from django.db import OperationalError, connection
 
-from saleor_dividend_plugin import tasks
+from saleor_dividend_plugin import lifecycle, tasks
 from saleor_dividend_plugin.audit import audit_channel
 from saleor_dividend_plugin.channels import configure_channel
 from saleor_dividend_plugin.ledger import Accounts
@@ -328,7 +328,7 @@ def test_a_broker_outage_does_not_lose_the_order(
 def test_an_order_sync_waits_for_the_channel_lock_only_so_long(shop, make_user, monkeypatch):
     order = services.place_order("web", "USD", make_user(), [(D("100"), "default")], notify=False)
     services.charge(order, notify=False)
-    monkeypatch.setattr(tasks, "ORDER_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(lifecycle, "ORDER_LOCK_TIMEOUT", "200ms")
     dsn = connection.settings_dict
     with psycopg.connect(
         host=dsn["HOST"], port=dsn["PORT"], user=dsn["USER"], dbname=dsn["NAME"], autocommit=True

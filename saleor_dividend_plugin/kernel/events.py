@@ -45,6 +45,7 @@ from .state import (
     CONFIRMED,
     EXPIRED,
     FREED,
+    NEVER,
     PENDING,
     VOID,
     WAITING,
@@ -130,10 +131,7 @@ def confirm(state: ChannelState, order: Order, now: int, day: int, fx) -> bool:
     join_queue(state, order, now, fx)
     # 4. Points, energy, contribution at the member's current tier.
     gift = order.gift
-    points = amount * terms.points_per_unit * terms.tier_points[state.tier[member]]
-    points //= terms.points_divisor
-    energy = (amount - gift) * terms.energy_multiplier + gift * terms.gift_energy_multiplier
-    energy //= SCALE
+    points, energy = earnings(state, member, amount, gift)
     order.points, order.energy = points, energy
     state.points[member] += points
     state.points_issued -= points
@@ -153,8 +151,8 @@ def confirm(state: ChannelState, order: Order, now: int, day: int, fx) -> bool:
         amount,
         CONTRIB,
     )
-    if points > 0 and terms.points_expire_days:
-        fx.lot(state.add_lot(member, points, day + terms.points_expire_days))
+    if points > 0 and state.keep_lots:
+        fx.lot(state.add_lot(member, points, _last_usable_day(state, day)))
     # 5. Tier by contribution, or granted by a gift package if higher.
     state.confirmed[member] = True
     if gift > 0:
@@ -164,6 +162,22 @@ def confirm(state: ChannelState, order: Order, now: int, day: int, fx) -> bool:
     state.rank(member)
     fx.member(member)
     return True
+
+
+def earnings(state: ChannelState, member: int | None, amount: int, gift: int) -> tuple[int, int]:
+    """Points and energy an order of `amount` (of which `gift` on gift packages) earns `member`
+    at its current tier: what a pending order expects and what confirming it posts."""
+    if member is None:
+        return 0, 0
+    terms = state.terms
+    points = amount * terms.points_per_unit * terms.tier_points[state.tier[member]]
+    energy = (amount - gift) * terms.energy_multiplier + gift * terms.gift_energy_multiplier
+    return points // terms.points_divisor, energy // SCALE
+
+
+def _last_usable_day(state: ChannelState, day: int) -> int:
+    days = state.terms.points_expire_days
+    return day + days if days else NEVER
 
 
 def pay_queue(state: ChannelState, now: int, key: tuple, fx) -> int:
@@ -280,8 +294,8 @@ def refund(state: ChannelState, order: Order, refunded: int, now: int, fx) -> in
         return new - old
     terms = state.terms
     places = terms.places
-    key = (order.ref, f"refund:{new}")
     amount, new_d, old_d = (from_minor(x, places) for x in (order.amount, new, old))
+    key = (order.ref, f"refund:{new_d}")
     # Points: take what the member still holds; the rest is written off.
     points = Decimal(order.points)
     points_due = _whole(points * new_d / amount) - _whole(points * old_d / amount)
@@ -590,9 +604,8 @@ def adjust(state: ChannelState, member: int, kind: str, amount: int, day: int, r
     else:
         fx.transfer(f"adjustment_{kind}", key, (kind, member), source, -amount, unit)
     if kind == POINTS:
-        expire_days = state.terms.points_expire_days
-        if amount > 0 and expire_days:
-            fx.lot(state.add_lot(member, amount, day + expire_days))
+        if amount > 0 and state.keep_lots:
+            fx.lot(state.add_lot(member, amount, _last_usable_day(state, day)))
         elif amount < 0:
             consume_lots(state, member, -amount, None, fx)
     fx.member(member)

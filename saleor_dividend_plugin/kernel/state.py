@@ -27,6 +27,9 @@ from .rules import SCALE, scaled
 WAITING, FREED, EXPIRED, CANCELLED = "waiting", "freed", "expired", "cancelled"
 PENDING, CONFIRMED, VOID = "pending", "confirmed", "void"
 DAY_SECONDS = 86_400
+# The expiry day of a lot that never expires (points_expire_days 0): later than any date ordinal,
+# so such lots sort last and are never burnt.
+NEVER = 10**9
 
 
 class Entry:
@@ -112,8 +115,11 @@ class Terms:
 
 
 class ChannelState:
-    def __init__(self, config: ChannelConfig, currency: str):
+    def __init__(self, config: ChannelConfig, currency: str, *, keep_lots: bool = False):
         self.terms = Terms(config, currency)
+        # Lots are needed to expire points; a shell that stores every point in a lot (the
+        # database keeps lots that never expire too) asks for them whatever the configuration.
+        self.keep_lots = keep_lots or bool(self.terms.points_expire_days)
         # System accounts, as balances.
         self.platform = self.dividend_pool = self.release_pool = self.backing = 0
         self.write_off = self.write_off_points = self.gift_cards = 0
@@ -172,12 +178,12 @@ class ChannelState:
         self.open_entries.append(0)
         self.live_gift_orders.append(live_gift_orders)
         self.weighted.append(0)
-        self.lots.append(deque() if self.terms.points_expire_days else None)
+        self.lots.append(deque() if self.keep_lots else None)
         member = len(self.points) - 1
         self.rank(member)
         return member
 
-    def add_lot(self, member: int, points: int, expires_on: int) -> list:
+    def add_lot(self, member: int, points: int, expires_on: int = NEVER) -> list:
         """Points of `member` usable through day `expires_on`, placed in expiry order."""
         lot = [expires_on, member, points]
         for lots in (self.lots[member], self.all_lots):
