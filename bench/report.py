@@ -4,128 +4,228 @@ paid orders over 90 days, against one scan of the channel's ledger entries."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from .common import progress, timed
 
 DAYS = 90
-BATCH = 100_000
+# Members whose ledger entries one statement writes (12 entries each): a progress line each.
+BATCH = 250_000
+
+# What confirming a member's one paid order leaves in the ledger: three postings and their legs,
+# as (posting, account, share of the order's amount). An account in lower case is the member's
+# own, in upper case the channel's.
+POSTINGS = ("order_funding", "order_rewards", "queue_payout")
+MEMBER_ACCOUNTS = {"points": "PTS", "energy": "ENERGY", "contribution": "CONTRIB", "wallet": None}
+SYSTEM_UNITS = {"POINTS_ISSUED": "PTS", "ENERGY_ISSUED": "ENERGY", "CONTRIBUTION_ISSUED": "CONTRIB"}
+LEGS = (
+    ("order_funding", "PLATFORM", "-0.35"),
+    ("order_funding", "DIVIDEND_POOL", "0.2"),
+    ("order_funding", "RELEASE_POOL", "0.1"),
+    ("order_funding", "POINTS_BACKING", "0.05"),
+    ("queue_payout", "DIVIDEND_POOL", "-0.2"),
+    ("queue_payout", "wallet", "0.2"),
+    ("order_rewards", "points", "1"),
+    ("order_rewards", "POINTS_ISSUED", "-1"),
+    ("order_rewards", "energy", "1"),
+    ("order_rewards", "ENERGY_ISSUED", "-1"),
+    ("order_rewards", "contribution", "1"),
+    ("order_rewards", "CONTRIBUTION_ISSUED", "-1"),
+)
+# Member i (1..N) pays AMOUNT and joins on day i % DAYS; its id, its accounts', its order's and
+# its postings' are at fixed offsets from the first id of a block reserved for each table.
+AMOUNT = "(20 + i %% 80)"
+JOINED = "%(first)s::date + (i %% %(days)s) * interval '1 day'"
+PAID = f"({JOINED} + interval '12 hours')"
+
+
+def _unit(account: str, currency: str) -> str:
+    return MEMBER_ACCOUNTS.get(account) or SYSTEM_UNITS.get(account) or currency
+
+
+def _unit_sql(account: str) -> str:
+    """The unit of `account` in SQL: a literal, or the channel's currency as a parameter."""
+    unit = _unit(account, "")
+    return f"'{unit}'" if unit else "%(cur)s"
+
+
+def _check_legs(currency: str) -> None:
+    """Every posting of LEGS balances in each unit, as the ledger's trigger would insist."""
+    totals: dict = {}
+    for posting, account, share in LEGS:
+        key = (posting, _unit(account, currency))
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(share)
+    unbalanced = {key: total for key, total in totals.items() if total}
+    if unbalanced:
+        raise AssertionError(f"the report's set-up postings do not balance: {unbalanced}")
+
+
+def _reserve(c, table: str, count: int) -> int:
+    """The first of `count` consecutive ids taken at once from `table`'s identity."""
+    c.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
+    first = c.fetchone()[0]
+    c.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, first + count])
+    return first
 
 
 def _populate(channel, size: int) -> None:
     """Members, their accounts, a paid order each (spread over the last 90 days) with its funding,
-    rewards and queue payout postings and its queue entry; set-based, in batches."""
+    rewards and queue payout postings and its queue entry: what confirming the orders one by one
+    would leave, written set-based. Each table is one INSERT ... SELECT over generate_series
+    (the entries a few), with ids computed from reserved blocks rather than looked up, so that no
+    statement joins. The ledger's triggers are off meanwhile (session_replication_role =
+    replica, which also skips the deferred foreign-key checks of millions of rows); what they
+    keep is written here from the same legs as the entries: every balance with its total_in and
+    total_out, and the queue tally (by the tally's own function)."""
     from django.db import connection
 
+    currency = channel.currency
+    _check_legs(currency)
     today = datetime.date.today()
-    first = today - datetime.timedelta(days=DAYS - 1)
+    system = {
+        kind.upper(): pk
+        for kind, pk in channel.accounts.filter(member__isnull=True).values_list("kind", "pk")
+    }
+    kinds = list(MEMBER_ACCOUNTS)
     with connection.cursor() as c:
-        progress(f"creating {size} members with accounts")
-        c.execute(
-            "INSERT INTO dividend_member (channel_id, referral_code, tier_code, granted_tier_code,"
-            " created_at, first_confirmed_at)"
-            " SELECT %s, 'R' || lpad(i::text, 12, '0'),"
-            " (ARRAY['member','silver','gold','platinum'])[1 + i %% 4], '',"
-            " %s::date + (i %% %s) * interval '1 day', %s::date + (i %% %s) * interval '1 day'"
-            " FROM generate_series(1, %s) AS i",
-            [channel.pk, first, DAYS, first, DAYS, size],
-        )
-        c.execute(
-            "UPDATE dividend_member m SET referrer_id = m.id - 1"
-            " WHERE m.channel_id = %s AND m.id %% 3 = 0"
-            " AND EXISTS (SELECT 1 FROM dividend_member r WHERE r.id = m.id - 1"
-            "   AND r.channel_id = m.channel_id)",
-            [channel.pk],
-        )
-        c.execute(
-            "INSERT INTO dividend_account (channel_id, member_id, kind, unit, balance,"
-            " may_go_negative) SELECT %s, m.id, k.kind, k.unit, 0, false"
-            " FROM dividend_member m CROSS JOIN (VALUES ('points', 'PTS'), ('energy', 'ENERGY'),"
-            " ('contribution', 'CONTRIB'), ('wallet', %s)) AS k(kind, unit)"
-            " WHERE m.channel_id = %s",
-            [channel.pk, channel.currency, channel.pk],
-        )
-        progress(f"creating {size} paid orders")
-        c.execute(
-            "INSERT INTO dividend_order (channel_id, order_id, number, member_id, status, amount,"
-            " gift_amount, points, energy, refunded, created_at, confirmed_at, confirmed_day)"
-            " SELECT %s, 'o' || m.id, '', m.id, 'confirmed', 20 + m.id %% 80, 0,"
-            " 20 + m.id %% 80, 20 + m.id %% 80, 0, m.created_at + interval '12 hours',"
-            " m.created_at + interval '12 hours', m.created_at::date"
-            " FROM dividend_member m WHERE m.channel_id = %s",
-            [channel.pk, channel.pk],
-        )
-        c.execute("SELECT min(id), max(id) FROM dividend_order WHERE channel_id = %s", [channel.pk])
-        low, high = c.fetchone()
-        accounts = {
-            kind: pk
-            for kind, pk in channel.accounts.filter(member__isnull=True).values_list("kind", "pk")
-        }
-        for start in range(low, high + 1, BATCH):
-            end = min(start + BATCH - 1, high)
-            progress(f"postings of orders {start - low + 1}-{end - low + 1}")
-            for kind in ("order_funding", "order_rewards", "queue_payout"):
-                c.execute(
-                    "INSERT INTO dividend_transaction (channel_id, key, kind, day, order_id,"
-                    " member_id, memo, created_at)"
-                    " SELECT channel_id, %s || id, %s, confirmed_day, id, member_id, '',"
-                    " confirmed_at FROM dividend_order WHERE id BETWEEN %s AND %s",
-                    [f"{kind}:", kind, start, end],
-                )
+        c.execute("SET session_replication_role = replica")
+        c.execute("SET synchronous_commit = off")
+        try:
+            p = {
+                "ch": channel.pk,
+                "cur": currency,
+                "first": today - datetime.timedelta(days=DAYS - 1),
+                "today": today,
+                "days": DAYS,
+                "size": size,
+                "m0": _reserve(c, "dividend_member", size),
+                "a0": _reserve(c, "dividend_account", size * len(kinds)),
+                "o0": _reserve(c, "dividend_order", size),
+                "t0": _reserve(c, "dividend_transaction", size * len(POSTINGS)),
+                "n_acc": len(kinds),
+                "n_txn": len(POSTINGS),
+                "freed": size * 9 // 10,
+            }
+            progress(f"creating {size} members (a third referred by the one before)")
             c.execute(
-                "WITH o AS (SELECT o.amount, t.kind, t.id AS txn, w.id AS wallet, p.id AS points,"
-                "   e.id AS energy, k.id AS contribution"
-                "   FROM dividend_order o JOIN dividend_transaction t ON t.order_id = o.id"
-                "   JOIN dividend_account w ON w.member_id = o.member_id AND w.kind = 'wallet'"
-                "   JOIN dividend_account p ON p.member_id = o.member_id AND p.kind = 'points'"
-                "   JOIN dividend_account e ON e.member_id = o.member_id AND e.kind = 'energy'"
-                "   JOIN dividend_account k ON k.member_id = o.member_id"
-                "    AND k.kind = 'contribution'"
-                "  WHERE o.id BETWEEN %(start)s AND %(end)s)"
-                " INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-                " SELECT txn, s.account, s.unit, s.share * amount FROM o CROSS JOIN LATERAL (VALUES"
-                "   (%(platform)s, %(cur)s, -0.35, 'order_funding'),"
-                "   (%(pool)s, %(cur)s, 0.2, 'order_funding'),"
-                "   (%(release)s, %(cur)s, 0.1, 'order_funding'),"
-                "   (%(backing)s, %(cur)s, 0.05, 'order_funding'),"
-                "   (%(pool)s, %(cur)s, -0.2, 'queue_payout'),"
-                "   (o.wallet, %(cur)s, 0.2, 'queue_payout'),"
-                "   (o.points, 'PTS', 1, 'order_rewards'),"
-                "   (%(points)s, 'PTS', -1, 'order_rewards'),"
-                "   (o.energy, 'ENERGY', 1, 'order_rewards'),"
-                "   (%(energy)s, 'ENERGY', -1, 'order_rewards'),"
-                "   (o.contribution, 'CONTRIB', 1, 'order_rewards'),"
-                "   (%(contribution)s, 'CONTRIB', -1, 'order_rewards')"
-                " ) s(account, unit, share, kind) WHERE s.kind = o.kind",
-                {
-                    "start": start,
-                    "end": end,
-                    "cur": channel.currency,
-                    "platform": accounts["platform"],
-                    "pool": accounts["dividend_pool"],
-                    "release": accounts["release_pool"],
-                    "backing": accounts["points_backing"],
-                    "points": accounts["points_issued"],
-                    "energy": accounts["energy_issued"],
-                    "contribution": accounts["contribution_issued"],
-                },
+                "INSERT INTO dividend_member (id, channel_id, referral_code, tier_code,"
+                " granted_tier_code, referrer_id, created_at, first_confirmed_at)"
+                " SELECT %(m0)s + i - 1, %(ch)s, 'R' || lpad(i::text, 12, '0'),"
+                " (ARRAY['member','silver','gold','platinum'])[1 + i %% 4], '',"
+                f" CASE WHEN i %% 3 = 0 THEN %(m0)s + i - 2 END, {JOINED}, {JOINED}"
+                " FROM generate_series(1, %(size)s) AS i",
+                p,
             )
-        progress("queue entries: nine in ten freed, the latest waiting")
-        c.execute(
-            "INSERT INTO dividend_queue_entry (channel_id, order_id, member_id, seq,"
-            " original_target, target, received, status, created_at, closed_at)"
-            " SELECT channel_id, id, member_id, nextval('dividend_queue_seq'), 0.2 * amount,"
-            " 0.2 * amount, CASE WHEN id < %s THEN 0.2 * amount ELSE 0 END,"
-            " CASE WHEN id < %s THEN 'freed' ELSE 'waiting' END, confirmed_at,"
-            " CASE WHEN id < %s THEN confirmed_at + (id %% 20) * interval '1 day' END"
-            " FROM dividend_order WHERE channel_id = %s",
-            [low + size * 9 // 10, low + size * 9 // 10, low + size * 9 // 10, channel.pk],
-        )
-        c.execute(
-            "INSERT INTO dividend_point_value (channel_id, day, value, backing, outstanding)"
-            " SELECT %s, d::date, 0.05, 0, 0 FROM generate_series(%s::date, %s::date,"
-            " interval '1 day') AS d",
-            [channel.pk, first, today],
-        )
+            progress(f"creating {size * len(kinds)} member accounts with their balances")
+            # A member account's balance and total_in: the sum of its legs (all positive).
+            balances = ", ".join(
+                f"({n}, '{kind}', {_unit_sql(kind)}, ("
+                + " + ".join(f"{share}::numeric" for _, a, share in LEGS if a == kind)
+                + f") * {AMOUNT})"
+                for n, kind in enumerate(kinds)
+            )
+            c.execute(
+                "INSERT INTO dividend_account (id, channel_id, member_id, kind, unit, balance,"
+                " total_in, total_out, may_go_negative)"
+                " SELECT %(a0)s + (i - 1) * %(n_acc)s + k.n, %(ch)s, %(m0)s + i - 1, k.kind,"
+                " k.unit, k.balance, k.balance, 0, false FROM generate_series(1, %(size)s) AS i"
+                f" CROSS JOIN LATERAL (VALUES {balances}) AS k(n, kind, unit, balance)",
+                p,
+            )
+            progress(f"creating {size} paid orders")
+            c.execute(
+                "INSERT INTO dividend_order (id, channel_id, order_id, number, member_id, status,"
+                " amount, gift_amount, points, energy, refunded, created_at, confirmed_at,"
+                " confirmed_day)"
+                " SELECT %(o0)s + i - 1, %(ch)s, 'o' || i, '', %(m0)s + i - 1, 'confirmed',"
+                f" {AMOUNT}, 0, {AMOUNT}, {AMOUNT}, 0, {PAID}, {PAID}, ({JOINED})::date"
+                " FROM generate_series(1, %(size)s) AS i",
+                p,
+            )
+            progress(f"creating {size * len(POSTINGS)} postings")
+            # Keys in the order of the ids, so that their unique index is appended to.
+            kinds_of_posting = ", ".join(
+                f"({n}, '{kind}', 'o' || lpad(i::text, 9, '0') || ':{kind}')"
+                for n, kind in enumerate(POSTINGS)
+            )
+            c.execute(
+                "INSERT INTO dividend_transaction (id, channel_id, key, kind, day, order_id,"
+                " member_id, memo, created_at)"
+                " SELECT %(t0)s + (i - 1) * %(n_txn)s + t.n, %(ch)s, t.key, t.kind,"
+                f" ({JOINED})::date, %(o0)s + i - 1, %(m0)s + i - 1, '', {PAID}"
+                " FROM generate_series(1, %(size)s) AS i"
+                f" CROSS JOIN LATERAL (VALUES {kinds_of_posting}) AS t(n, kind, key)",
+                p,
+            )
+            # (posting, member account index or NULL, channel account id or NULL, unit, amount):
+            # the amount refers to i, so each member's legs come out together, in posting order.
+            legs = ", ".join(
+                f"({POSTINGS.index(posting)}, "
+                + (
+                    f"{kinds.index(account)}, NULL::bigint"
+                    if account in MEMBER_ACCOUNTS
+                    else f"NULL::int, {system[account]}"
+                )
+                + f", {_unit_sql(account)}, {share}::numeric * {AMOUNT})"
+                for posting, account, share in LEGS
+            )
+            for low in range(1, size + 1, BATCH):
+                high = min(low + BATCH - 1, size)
+                progress(f"ledger entries of orders {low}-{high} ({(high - low + 1) * len(LEGS)})")
+                c.execute(
+                    "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
+                    " SELECT %(t0)s + (i - 1) * %(n_txn)s + l.posting,"
+                    " coalesce(%(a0)s + (i - 1) * %(n_acc)s + l.account, l.system), l.unit,"
+                    " l.amount FROM generate_series(%(low)s, %(high)s) AS i"
+                    f" CROSS JOIN LATERAL (VALUES {legs})"
+                    " AS l(posting, account, system, unit, amount)",
+                    {**p, "low": low, "high": high},
+                )
+            progress("the channel's accounts: balances of the legs on them")
+            c.execute(
+                "UPDATE dividend_account a SET balance = a.balance + s.amount,"
+                " total_in = a.total_in + s.total_in, total_out = a.total_out + s.total_out"
+                " FROM (SELECT l.account, sum(l.share) * o.total AS amount,"
+                "   coalesce(sum(l.share) FILTER (WHERE l.share > 0), 0) * o.total AS total_in,"
+                "   coalesce(-sum(l.share) FILTER (WHERE l.share < 0), 0) * o.total AS total_out"
+                f"   FROM (SELECT sum({AMOUNT}) AS total FROM generate_series(1, %(size)s) AS i) o"
+                "   CROSS JOIN (VALUES "
+                + ", ".join(
+                    f"({system[account]}, {share}::numeric)"
+                    for _, account, share in LEGS
+                    if account not in MEMBER_ACCOUNTS
+                )
+                + ") AS l(account, share) GROUP BY l.account, o.total) s WHERE a.id = s.account",
+                p,
+            )
+            progress("queue entries: nine in ten freed, the latest waiting; the queue tally")
+            c.execute(
+                "INSERT INTO dividend_queue_entry (channel_id, order_id, member_id, seq,"
+                " original_target, target, received, status, created_at, closed_at)"
+                " SELECT %(ch)s, %(o0)s + i - 1, %(m0)s + i - 1, nextval('dividend_queue_seq'),"
+                f" 0.2 * {AMOUNT}, 0.2 * {AMOUNT},"
+                f" CASE WHEN i <= %(freed)s THEN 0.2 * {AMOUNT} ELSE 0 END,"
+                " CASE WHEN i <= %(freed)s THEN 'freed' ELSE 'waiting' END, " + PAID + ","
+                f" CASE WHEN i <= %(freed)s THEN {PAID} + (i %% 20) * interval '1 day' END"
+                " FROM generate_series(1, %(size)s) AS i",
+                p,
+            )
+            c.execute(
+                "SELECT dividend_queue_tally_add(array_agg(channel_id), array_agg(status),"
+                " array_agg(target - received), array_agg(1))"
+                " FROM dividend_queue_entry WHERE channel_id = %(ch)s",
+                p,
+            )
+            c.execute(
+                "INSERT INTO dividend_point_value (channel_id, day, value, backing, outstanding)"
+                " SELECT %(ch)s, d::date, 0.05, 0, 0 FROM generate_series(%(first)s::date,"
+                " %(today)s::date, interval '1 day') AS d",
+                p,
+            )
+        finally:
+            c.execute("SET session_replication_role = DEFAULT")
+            c.execute("SET synchronous_commit = DEFAULT")
+        progress("VACUUM ANALYZE of the tables written")
         for table in ("member", "account", "order", "transaction", "entry", "queue_entry"):
             c.execute(f"VACUUM ANALYZE dividend_{table}")
 

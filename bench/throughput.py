@@ -1,17 +1,18 @@
 """Benchmark 1: confirmed orders per second through the real path (store event -> Celery task ->
 ledger, dividend, points, energy) with 2 worker processes on one channel, against pgbench's
-simple-update transactions per second with 2 clients in the same run."""
+simple-update transactions per second with 2 clients in the same run. The orders are placed and
+paid in the store beforehand (in bulk, untimed); the figure is the time from the first event sent
+to the last order confirmed."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import time
-from decimal import Decimal
 
 from standalone_host.workers import start_worker, stop_workers, wait_until_ready
 
-from .common import BENCH_DB, bench_url, progress, psql_args, unique_queue
+from .common import BENCH_DB, bench_url, paid_orders, progress, psql_args, unique_queue
 
 
 def pgbench_tps(seconds: int) -> float:
@@ -29,58 +30,62 @@ def pgbench_tps(seconds: int) -> float:
     return float(match.group(1))
 
 
-def run(orders: int, pgbench_seconds: int) -> dict:
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-
-    from saleor_dividend_plugin.channels import configure_channel
+def confirmed_until(channel, orders: int, deadline: float, every: float = 0.2) -> tuple[int, float]:
+    """Wait until `orders` orders of `channel` are confirmed or `time.time()` passes `deadline`;
+    return how many were confirmed and when the count saw them (wall-clock time: committed, so
+    later than any `confirmed_at` among them, by less than `every`)."""
     from saleor_dividend_plugin.models import OrderRecord, OrderStatus
+
+    while True:
+        confirmed = OrderRecord.objects.filter(
+            channel=channel, status=OrderStatus.CONFIRMED
+        ).count()
+        seen = time.time()
+        if confirmed >= orders or seen > deadline:
+            return confirmed, seen
+        time.sleep(every)
+
+
+def start_workers(count: int = 2):
+    """`count` Celery workers on a queue of their own, answering; returns (queue, workers)."""
+    queue = unique_queue()
+    env = {"DATABASE_URL": bench_url()}
+    workers = [(f"{queue}-{i}@bench", start_worker(queue, f"{queue}-{i}@bench", env=env))
+               for i in range(count)]  # fmt: skip
+    wait_until_ready(workers)
+    return queue, workers
+
+
+def run(orders: int, pgbench_seconds: int) -> dict:
+    from saleor_dividend_plugin.channels import configure_channel
     from saleor_dividend_plugin.tasks import sync_order_task
-    from standalone_host.store import services
 
     progress(f"pgbench -N, 2 clients, {pgbench_seconds}s")
     baseline = pgbench_tps(pgbench_seconds)
 
     channel = configure_channel("bench", "USD", {"referral_mode": "off"}, True)
-    progress(f"placing {orders} paid orders in the store")
-    users = get_user_model().objects.bulk_create(
-        get_user_model()(username=f"bench{i}", email=f"bench{i}@example.com")
-        for i in range(orders // 4 or 1)
-    )
-    ids = []
-    with transaction.atomic():
-        for i in range(orders):
-            order = services.place_order(
-                channel.slug,
-                "USD",
-                users[i % len(users)],
-                [(Decimal(20 + i % 180), "default")],
-                notify=False,
-            )
-            services.charge(order, notify=False)
-            ids.append(str(order.pk))
-    queue = unique_queue()
-    env = {"DATABASE_URL": bench_url()}
-    workers = [(f"{queue}-{i}@bench", start_worker(queue, f"{queue}-{i}@bench", env=env))
-               for i in range(2)]  # fmt: skip
-    wait_until_ready(workers)
+    ids = paid_orders(channel, orders, "bench")
+    queue, workers = start_workers()
+    # Bounded: a slow design reports the rate it reached instead of running on (25 orders/s at
+    # the least; 800 s for 20,000 orders).
+    timeout = max(120, orders / 25)
     try:
-        progress(f"{orders} order events through 2 workers")
-        start = time.perf_counter()
+        progress(f"{orders} order events through 2 workers (waiting at most {timeout:.0f} s)")
+        start = time.time()
         for order_id in ids:
             sync_order_task.apply_async((order_id,), queue=queue)
-        confirmed = 0
-        while confirmed < orders:
-            time.sleep(0.05)
-            confirmed = OrderRecord.objects.filter(
-                channel=channel, status=OrderStatus.CONFIRMED
-            ).count()
-            if time.perf_counter() - start > 600:
-                raise RuntimeError(f"only {confirmed} of {orders} orders confirmed in 600 s")
-        seconds = time.perf_counter() - start
+        sent = time.time() - start
+        progress(f"sent in {sent:.1f} s; waiting for the confirmations")
+        confirmed, seen = confirmed_until(channel, orders, start + timeout)
     finally:
         stop_workers([proc for _, proc in workers])
-    rate = orders / seconds
+    seconds = seen - start
+    rate = confirmed / seconds
+    details = {"orders": orders, "confirmed": confirmed, "seconds": round(seconds, 2),
+               "events_sent_in_seconds": round(sent, 2)}  # fmt: skip
+    if confirmed < orders:
+        details["stopped_waiting_after_seconds"] = round(timeout)
+    complete = confirmed == orders
     return {
         "name": "order confirmation throughput",
         "value": round(rate, 1),
@@ -88,6 +93,9 @@ def run(orders: int, pgbench_seconds: int) -> dict:
         "baseline": round(baseline, 1),
         "baseline_name": "pgbench simple-update tps, 2 clients",
         "ratio": round(rate / baseline, 3),
-        "targets": {"value >= 500": rate >= 500, "ratio >= 0.25": rate / baseline >= 0.25},
-        "details": {"orders": orders, "seconds": round(seconds, 2)},
+        "targets": {
+            "value >= 500": complete and rate >= 500,
+            "ratio >= 0.25": complete and rate / baseline >= 0.25,
+        },
+        "details": details,
     }

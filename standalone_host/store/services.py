@@ -50,6 +50,34 @@ def place_order(
     return order
 
 
+def place_paid_orders(channel: str, currency: str, orders, tax_rate=Decimal(0)) -> list[StoreOrder]:
+    """Many checkout orders at once, each charged in full and numbered by the caller, in two
+    INSERT statements and without order events: a set-up for runs that send the events
+    themselves (the benchmarks), where placing and charging thousands of orders one by one would
+    take longer than what is measured. `orders` is a list of (user, number, lines) with `lines`
+    as for `place_order`; no shipping."""
+    now = timezone.now()
+    placed, lines = [], []
+    for user, number, order_lines in orders:
+        order = StoreOrder(
+            channel=channel,
+            currency=currency,
+            user=user,
+            number=str(number),
+            created_at=now,
+            charged=sum((Decimal(g) for g, _ in order_lines), Decimal(0)),
+        )
+        placed.append(order)
+        lines.extend(
+            StoreOrderLine(order=order, gross=Decimal(g), net=_net(g, tax_rate), product_type=t)
+            for g, t in order_lines
+        )
+    with transaction.atomic():
+        StoreOrder.objects.bulk_create(placed, batch_size=2000)
+        StoreOrderLine.objects.bulk_create(lines, batch_size=2000)
+    return placed
+
+
 def _net(gross, tax_rate) -> Decimal:
     return (Decimal(gross) / (1 + Decimal(tax_rate))).quantize(Decimal("0.001"))
 
