@@ -163,9 +163,10 @@ class ChannelSlice:
             raise RuntimeError("could not allocate unique referral codes")
         return found
 
-    def load_members(self, member_ids) -> None:
-        """These members and their referrers (three levels) into the state, with their balances,
-        open queue entries and live gift-package orders."""
+    def load_members(self, member_ids, refunding=()) -> None:
+        """These members and their referrers (three levels) into the state, with their balances
+        and open queue entries, and for the `refunding` ones their live gift-package orders
+        (only a refund looks at them)."""
         todo = {m for m in member_ids if m is not None and m not in self.index}
         loaded: dict[int, Member] = {}
         for _ in range(4):
@@ -194,7 +195,7 @@ class ChannelSlice:
         )
         live_gifts = dict(
             OrderRecord.objects.filter(
-                member_id__in=ids,
+                member_id__in=[m for m in refunding if m in loaded],
                 status=OrderStatus.CONFIRMED,
                 gift_amount__gt=0,
                 refunded__lt=F("amount"),
@@ -265,40 +266,37 @@ class ChannelSlice:
         " closed_at"
     )
 
-    def load_entries(self, record_ids) -> dict[int, Entry]:
-        """The queue entries of these orders, by order record id."""
+    def entry_rows(self, record_ids) -> list:
+        """The queue entries of these orders (their members are loaded next)."""
+        if not record_ids:
+            return []
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT order_id, {self._ENTRY_COLUMNS} FROM dividend_queue_entry"
                 " WHERE order_id = ANY(%s)",
                 [list(record_ids)],
             )
-            rows = cursor.fetchall()
-        self.load_members(row[2] for row in rows)
-        return {row[0]: self._entry(row[1:]) for row in rows}
+            return cursor.fetchall()
 
-    def load_queue_head(self, bound: int, known: dict[int, Entry]) -> None:
+    def head_rows(self, bound: int) -> list:
         """Waiting entries from the head, until those that do not expire by now are owed more
         than `bound` (what the unit could pay out at most), then `even_k` more: no payout of
         the unit can reach an entry behind them, so new entries can join after them. Entries
-        past their lifetime come first (every entry lives as long) and are all loaded."""
-        state, config = self.state, self.config
-        by_id = {self.entry_ids[id(e)]: e for e in known.values()}
+        past their lifetime come first (every entry lives as long) and are all read."""
         now = self.now
-        owed, last_seq, extra = 0, 0, None
+        owed, last_seq, extra, size = 0, 0, None, 4
         rows: list = []
         while True:
-            size = _HEAD_CHUNK if extra is None else extra
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT seq, {self._ENTRY_COLUMNS} FROM dividend_queue_entry"
                     " WHERE channel_id = %s AND status = 'waiting' AND seq > %s"
                     " ORDER BY seq LIMIT %s",
-                    [self.channel.pk, last_seq, size],
+                    [self.channel.pk, last_seq, extra or size],
                 )
                 batch = cursor.fetchall()
             rows += batch
-            if not batch or extra is not None:
+            if len(batch) < (extra or size) or extra is not None:
                 break
             last_seq = batch[-1][0]
             for row in batch:
@@ -308,17 +306,26 @@ class ChannelSlice:
             if owed > bound:
                 # Even mode pays the first even_k waiting entries: keep that many behind the
                 # last one the bound reaches.
-                extra = config.even_k + 1
-        self.load_members(row[2] for row in rows)
-        for row in rows:
-            entry = by_id.get(row[1]) or self._entry(row[1:])
-            state.add_entry(entry)
+                extra = self.config.even_k + 1
+            # A funding usually reaches one or two entries; a long quiet spell, many.
+            size = min(size * 4, 256)
+        return [row[1:] for row in rows]
+
+    def place_entries(self, entry_rows, head) -> dict[int, Entry]:
+        """The entries of `entry_rows` (by order record id) and the queue's head, each once; the
+        head in queue order. Their members must be loaded."""
+        entries = {row[0]: self._entry(row[1:]) for row in entry_rows}
+        by_id = {self.entry_ids[id(e)]: e for e in entries.values()}
+        state = self.state
+        for row in head:
+            state.add_entry(by_id.get(row[0]) or self._entry(row))
         # The counts are the whole queue's, not only the head's (adding an entry counted it).
         for n, count in self.open_entries.items():
             state.open_entries[n] = count
         tally = queue_tally(self.channel)
         state.waiting = tally.waiting
         state.waiting_remaining = self.minor(tally.remaining)
+        return entries
 
     # Writing --------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from .host import OrderStatus as HostStatus
 from .kernel import events
 from .kernel.rules import from_minor
 from .kernel.state import CONFIRMED, PENDING, VOID, Order
-from .locks import lock_channel
+from .locks import LockSpace, lock_channel
 from .models import AccountKind, Channel, Entry, OrderEvent, OrderRecord, OrderStatus
 from .money import ZERO, round_down
 
@@ -87,16 +87,20 @@ def channel_for(snapshot: OrderSnapshot) -> tuple[Channel | None, str]:
 
 # Order events --------------------------------------------------------------------------------
 #
-# An event's task reads the order from the host (outside the lock, in parallel with the other
-# workers), writes the snapshot to the channel's pending events and commits, then drains: under
-# the channel lock it applies every pending event of the channel in the order they arrived, in
-# one transaction per batch, and repeats until none is left. A batch never waits to fill: an
-# event that finds the lock free is applied at once. No event is left behind: its row is
-# committed before its task asks for the lock, and a drain stops only when it finds no row, so
-# a row committed during another worker's drain is seen by that drain or by its own.
+# An event's task reads the order from the host (outside any lock, in parallel with the other
+# workers), writes the snapshot to the channel's pending events and commits, then drains. One
+# worker at a time drains a channel (the DRAIN lock, tried, never waited for): under the channel
+# lock it applies every pending event of the channel in the order they arrived, in one
+# transaction per batch, until none is left. A worker that finds the drain taken leaves its
+# event to it and takes its next task, so while one worker applies a batch the others fill the
+# next one. A batch never waits to fill: an event that finds the drain free is applied at once.
+# No event is left behind: its row is committed before its task tries the drain, and a drainer
+# looks for pending events again after it gives the drain up, so an event whose task found the
+# drain taken is seen by that drainer or by the next.
 
 # Events applied per transaction: large enough to carry a flash sale's backlog in a few
-# transactions, small enough that the lock is never held for more than about a second.
+# transactions, small enough that the channel lock is never held for long (the settlement and
+# wallet operations wait for it).
 DRAIN_BATCH = 500
 ORDER_LOCK_TIMEOUT = "30s"
 
@@ -108,27 +112,41 @@ def record_event(channel: Channel, snapshot: OrderSnapshot) -> int:
     ).pk
 
 
+def _pending(channel_id: int) -> bool:
+    return OrderEvent.objects.filter(channel_id=channel_id, failed_at__isnull=True).exists()
+
+
 def drain(channel_id: int, wanted: int | None = None) -> str:
-    """Apply the channel's pending events in batches until none is left. Returns the outcome of
-    event `wanted`, or that another worker's drain applied it."""
+    """Apply the channel's pending events in batches until none is left, unless another worker
+    is draining the channel. Returns the outcome of event `wanted` when this drain applied it."""
     outcome = None
-    if wanted is not None and not OrderEvent.objects.filter(pk=wanted).exists():
-        return "applied in another worker's batch"
-    while True:
+    # The task's own event has just been committed: the first look for pending ones is not needed.
+    look = wanted is None
+    while not look or _pending(channel_id):
+        look = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LockSpace.DRAIN, channel_id])
+            if not cursor.fetchone()[0]:
+                break
         try:
-            done = _drain_batch(channel_id, DRAIN_BATCH)
-        except RETRYABLE:
-            raise
-        except Exception:
-            # One event the rules cannot apply must not hold up the channel: apply the batch
-            # again one event at a time and set aside the one that fails.
-            logger.exception("a batch of order events failed; applying them one by one")
-            done = _drain_batch(channel_id, 1, set_aside=True)
-        if not done:
-            break
-        if wanted in done:
-            outcome = done[wanted]
-    return outcome or "applied in another worker's batch"
+            while done := _drain_batches(channel_id):
+                outcome = done.get(wanted, outcome)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LockSpace.DRAIN, channel_id])
+    return outcome or "left to the channel's drain"
+
+
+def _drain_batches(channel_id: int) -> dict[int, str]:
+    try:
+        return _drain_batch(channel_id, DRAIN_BATCH)
+    except RETRYABLE:
+        raise
+    except Exception:
+        # One event the rules cannot apply must not hold up the channel: apply the batch
+        # again one event at a time and set aside the one that fails.
+        logger.exception("a batch of order events failed; applying them one by one")
+        return _drain_batch(channel_id, 1, set_aside=True)
 
 
 def _drain_batch(channel_id: int, limit: int, set_aside: bool = False) -> dict[int, str]:
@@ -145,8 +163,8 @@ def _drain_batch(channel_id: int, limit: int, set_aside: bool = False) -> dict[i
             return {}
         ids = [pk for pk, _ in events]
         channel = Channel.objects.get(pk=channel_id)
-        snapshots = [OrderSnapshot.from_json(data) for _, data in events]
         try:
+            snapshots = [OrderSnapshot.from_json(data) for _, data in events]
             with transaction.atomic():
                 outcomes = apply_orders(channel, snapshots)
         except RETRYABLE:
@@ -154,7 +172,7 @@ def _drain_batch(channel_id: int, limit: int, set_aside: bool = False) -> dict[i
         except Exception as error:
             if not set_aside:
                 raise
-            logger.exception("order %s: its event cannot be applied", snapshots[0].order_id)
+            logger.exception("order event %s cannot be applied: set aside", ids[0])
             OrderEvent.objects.filter(pk__in=ids).update(
                 failed_at=timezone.now(), error=repr(error)[:500]
             )
@@ -208,32 +226,41 @@ class _Batch:
             if s.order_id not in self.records and s.user_id is not None and channel.active
         }
         self.members = sl.members_for_users(users) if users else {}
-        sl.load_members(
-            [r.member_id for r in self.records.values()] + [m.pk for m in self.members.values()]
-        )
         refunding = {s.order_id for s in self.snapshots if s.refunded > 0}
         confirmed = [
             r for r in self.records.values()
             if r.status == OrderStatus.CONFIRMED and r.order_id in refunding
         ]  # fmt: skip
-        entries = sl.load_entries([r.pk for r in confirmed])
-        rewards = self._referral_rewards(confirmed)
-        sl.load_lots(
-            [self.records[i].member_id for i in refunding if i in self.records]
-            + [self.members[s.user_id].pk for s in self.snapshots
-               if s.order_id in refunding and s.user_id in self.members]
-        )  # fmt: skip
+        entry_rows = sl.entry_rows([r.pk for r in confirmed])
+        reward_rows = self._reward_rows(confirmed)
         # What the batch could pay out at most: the pool, each order's funding of it, and what
         # refunds could bring back to it from wallets.
         share = config.dividend_ratio
         if config.referral_mode == "queue":
             share += sum(config.referral_ratios, ZERO)
-        amounts = {s.order_id: qualifying_amount(s, config)[0] for s in self.snapshots}
-        bound = sl.state.dividend_pool + sum(
-            sl.minor(amount * share) + 1 for amount in amounts.values()
+        bound = sl.state.dividend_pool + sl.minor(sum((row[4] for row in entry_rows), ZERO))
+        for snapshot in self.snapshots:
+            bound += sl.minor(qualifying_amount(snapshot, config)[0] * share) + 1
+        head = sl.head_rows(bound)
+        refund_members = [self.records[i].member_id for i in refunding if i in self.records]
+        refund_members += [
+            self.members[s.user_id].pk
+            for s in self.snapshots
+            if s.order_id in refunding and s.user_id in self.members
+        ]
+        sl.load_members(
+            [r.member_id for r in self.records.values()]
+            + [m.pk for m in self.members.values()]
+            + [row[2] for row in entry_rows]
+            + [row[1] for row in head]
+            + [member_id for _, member_id, _ in reward_rows],
+            refunding=refund_members,
         )
-        bound += sum(entry.received for entry in entries.values())
-        sl.load_queue_head(bound, entries)
+        sl.load_lots(refund_members)
+        entries = sl.place_entries(entry_rows, head)
+        rewards: dict[int, list] = {}
+        for record_id, member_id, amount in reward_rows:
+            rewards.setdefault(record_id, []).append((sl.index[member_id], sl.minor(amount)))
         for record in self.records.values():
             self.orders[record.order_id] = self._order(record, entries, rewards)
 
@@ -252,12 +279,12 @@ class _Batch:
         self.by_ref[order.ref] = record
         return order
 
-    def _referral_rewards(self, records) -> dict[int, list[tuple[int, int]]]:
+    def _reward_rows(self, records) -> list:
         """What confirming each order paid its referrers' wallets, read from its funding
         posting (the chain may have changed since), in the order it was paid."""
         if not records:
-            return {}
-        rows = (
+            return []
+        return list(
             Entry.objects.filter(
                 transaction__order__in=records,
                 transaction__kind="order_funding",
@@ -266,13 +293,6 @@ class _Batch:
             .order_by("pk")
             .values_list("transaction__order_id", "account__member_id", "amount")
         )
-        rows = list(rows)
-        sl = self.slice
-        sl.load_members(member_id for _, member_id, _ in rows)
-        rewards: dict[int, list] = {}
-        for record_id, member_id, amount in rows:
-            rewards.setdefault(record_id, []).append((sl.index[member_id], sl.minor(amount)))
-        return rewards
 
     def run(self) -> list[str]:
         self.load()
@@ -396,7 +416,8 @@ class _Batch:
         sl = self.slice
         if self.new:
             OrderRecord.objects.bulk_create(self.new)
-        changed = [r for r in self.changed.values() if not any(r is n for n in self.new)]
+        new = {id(r) for r in self.new}
+        changed = [r for key, r in self.changed.items() if key not in new]
         if changed:
             with connection.cursor() as cursor:
                 cursor.execute(

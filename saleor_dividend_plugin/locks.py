@@ -12,6 +12,9 @@ class LockSpace(IntEnum):
     # One settlement runner per channel at a time (days go in order); the second sees it taken
     # and stops.
     SETTLEMENT = 7_310_002
+    # One worker at a time drains a channel's pending order events; the others queue theirs and
+    # go on to their next task (lifecycle.drain).
+    DRAIN = 7_310_003
 
 
 def lock_channel(channel_id: int) -> None:
