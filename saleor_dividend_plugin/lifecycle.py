@@ -116,9 +116,10 @@ def _pending(channel_id: int) -> bool:
     return OrderEvent.objects.filter(channel_id=channel_id, failed_at__isnull=True).exists()
 
 
-def drain(channel_id: int, wanted: int | None = None) -> str:
+def drain(channel_id: int, wanted: int | None = None, outcomes: dict | None = None) -> str:
     """Apply the channel's pending events in batches until none is left, unless another worker
-    is draining the channel. Returns the outcome of event `wanted` when this drain applied it."""
+    is draining the channel. Returns the outcome of event `wanted` when this drain applied it;
+    `outcomes` receives every applied event's, by event id."""
     outcome = None
     # The task's own event has just been committed: the first look for pending ones is not needed.
     look = wanted is None
@@ -131,6 +132,8 @@ def drain(channel_id: int, wanted: int | None = None) -> str:
         try:
             while done := _drain_batches(channel_id):
                 outcome = done.get(wanted, outcome)
+                if outcomes is not None:
+                    outcomes.update(done)
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LockSpace.DRAIN, channel_id])

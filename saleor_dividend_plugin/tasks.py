@@ -63,13 +63,15 @@ def catch_up_now(channel_slug: str) -> str:
     rewards follow: pending ones (paid, edited or cancelled meanwhile) and confirmed ones not yet
     fully refunded. Saleor does not call a plugin's hooks in a channel where it is inactive, so
     this is how the changes made while the program was paused reach the rewards. `sync_order`
-    applies only what differs, so orders that did not change post nothing."""
+    applies only what differs, so orders that did not change post nothing. The orders are queued
+    and drained a batch at a time."""
     channel = Channel.objects.filter(slug=channel_slug, active=True).first()
     if channel is None:
         return f"channel {channel_slug} not enabled: nothing to catch up"
     open_orders = OrderRecord.objects.filter(channel=channel).filter(
         Q(status=OrderStatus.PENDING) | Q(status=OrderStatus.CONFIRMED, refunded__lt=F("amount"))
     )
+    host = get_host()
     total = open_orders.count()
     checked = changed = 0
     last = 0
@@ -81,9 +83,17 @@ def catch_up_now(channel_slug: str) -> str:
         )
         if not batch:
             break
+        # Queued together and drained together: one transaction per batch, not per order.
+        events, outcomes = [], {}
         for _, order_id in batch:
-            if sync_order_now(order_id) not in {"nothing to do", "order not found: nothing to do"}:
-                changed += 1
+            snapshot = host.load_order(order_id)
+            found = channel_for(snapshot)[0] if snapshot is not None else None
+            if found is not None and found.pk == channel.pk:
+                events.append(record_event(channel, snapshot))
+        drain(channel.pk, outcomes=outcomes)
+        changed += sum(
+            1 for event in events if outcomes.get(event, "nothing to do") != "nothing to do"
+        )
         checked += len(batch)
         last = batch[-1][0]
         logger.info(
