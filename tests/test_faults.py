@@ -20,7 +20,7 @@ from django.db import connection
 
 from saleor_dividend_plugin.audit import audit_channel
 from saleor_dividend_plugin.locks import LockSpace
-from saleor_dividend_plugin.models import LedgerTransaction, OrderRecord, OrderStatus
+from saleor_dividend_plugin.models import LedgerTransaction, OrderEvent, OrderRecord, OrderStatus
 from saleor_dividend_plugin.tasks import sync_order_task
 from standalone_host.store import services
 from standalone_host.workers import start_worker, stop_workers
@@ -131,9 +131,13 @@ def test_a_worker_killed_mid_task_leaves_nothing_and_the_redelivered_task_applie
     # The broker hands the unacknowledged message out again, and the store sends its next event:
     # two deliveries of the same sync, at once.
     results = [sync_order_task.delay(str(order.pk)) for _ in range(2)]
-    outcomes = sorted(result.get(timeout=60) for result in results)
-    assert outcomes == ["nothing to do", "recorded, confirmed"]
+    outcomes = [result.get(timeout=60) for result in results]
+    # The killed task's event was still pending: whichever delivery drains the channel applies
+    # all three events in one batch; the other finds the drain taken, or nothing left.
+    assert "recorded, confirmed" in outcomes, outcomes
+    assert set(outcomes) <= {"recorded, confirmed", "left to the channel's drain", "nothing to do"}
     assert applied_once(order)
+    assert not OrderEvent.objects.exists()
     assert audit_channel(shop.channel) == []
 
 
