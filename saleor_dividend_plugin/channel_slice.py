@@ -56,6 +56,8 @@ _SYSTEM = {
     mv.ENERGY_ISSUED: "energy_issued",
     mv.CONTRIBUTION_ISSUED: "contribution_issued",
 }
+# The kernel's units as the ledger names them; money is in the channel's currency.
+_LEDGER_UNITS = {mv.PTS: POINTS, mv.ENERGY_UNIT: ENERGY, mv.CONTRIB: CONTRIBUTION}
 # Postings about one member's own order carry that member (the account history lists them).
 _MEMBER_CODES = {"order_funding", "order_rewards", "order_reversal", "queue_clawback"}
 
@@ -359,13 +361,7 @@ class ChannelSlice:
                 }
             legs = posting["legs"]
             amount = self.decimal(t.amount, t.unit)
-            unit = (
-                POINTS
-                if t.unit == mv.PTS
-                else ENERGY
-                if t.unit == mv.ENERGY_UNIT
-                else (CONTRIBUTION if t.unit == mv.CONTRIB else self.currency)
-            )
+            unit = _LEDGER_UNITS.get(t.unit, self.currency)
             legs[(self.account_id(t.debit), unit)] -= amount
             legs[(self.account_id(t.credit), unit)] += amount
         # A confirmation is posted even when every amount rounds to zero (an order of a cent):

@@ -71,17 +71,6 @@ class Accounts:
             self._system[(kind, unit)] = account
         return account
 
-    def load(self, member_id: int | None) -> None:
-        """The system accounts and those of one member in one query: what a confirmation uses."""
-        accounts = Account.objects.filter(channel=self.channel, member__isnull=True)
-        if member_id is not None:
-            accounts |= Account.objects.filter(channel=self.channel, member_id=member_id)
-        for account in accounts:
-            if account.member_id is None:
-                self._system[(account.kind, account.unit)] = account
-            else:
-                self._member[(account.member_id, account.kind)] = account
-
     def write_off(self, unit: str) -> Account:
         return self.system(AccountKind.WRITE_OFF, unit)
 

@@ -7,10 +7,9 @@ import secrets
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .config import ChannelConfig
 from .ledger import open_member_accounts
 from .locks import lock_channel
-from .models import Channel, Member, OrderRecord, OrderStatus, TierChange
+from .models import Channel, Member, OrderRecord, OrderStatus
 
 # No 0/O or 1/I: codes are read aloud and typed from screenshots.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -117,38 +116,6 @@ def _referral_height(member: Member) -> int:
         if level:
             height += 1
     return height
-
-
-def effective_tier(config: ChannelConfig, member: Member, contribution) -> str:
-    """The highest tier the member's contribution reaches, or its granted tier if that is higher."""
-    by_contribution = config.tier_for_contribution(contribution)
-    code = by_contribution.code if by_contribution else config.tiers[0].code
-    if config.tier_rank(member.granted_tier_code) > config.tier_rank(code):
-        code = member.granted_tier_code
-    return code
-
-
-def update_tier(config: ChannelConfig, member: Member, contribution, reason: str, order=None):
-    """Recompute the member's tier and record a change if there is one.
-
-    Saves the grant too: a grant can change without changing the tier (a gold member by
-    contribution buying a gold gift package), and must outlive a later fall in contribution.
-    """
-    code = effective_tier(config, member, contribution)
-    if code != member.tier_code:
-        TierChange.objects.create(
-            member=member, previous=member.tier_code, tier=code, reason=reason, order=order
-        )
-        member.tier_code = code
-    member.save(update_fields=["tier_code", "granted_tier_code"])
-    return code
-
-
-def grant_tier(config: ChannelConfig, member: Member, code: str, contribution, order=None):
-    """A gift package grants tier `code`, unless the member already holds a higher grant."""
-    if config.tier_rank(code) > config.tier_rank(member.granted_tier_code):
-        member.granted_tier_code = code
-    return update_tier(config, member, contribution, "gift_package", order=order)
 
 
 def refresh_tiers(channel: Channel) -> int:

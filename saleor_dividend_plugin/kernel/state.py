@@ -205,7 +205,7 @@ class ChannelState:
         return entry
 
     def rank(self, member: int) -> int:
-        """members.effective_tier: the highest tier reached by contribution, or the granted one."""
+        """The highest tier reached by contribution, or the granted one if higher."""
         terms = self.terms
         contribution = self.contribution[member]
         reached = bisect_right(terms.tier_min, contribution) - 1
