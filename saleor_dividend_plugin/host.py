@@ -55,32 +55,6 @@ class OrderSnapshot:
     # off the total, so an order paid entirely by gift card has a total of 0 and is still paid.
     paid: bool | None = None
 
-    def to_json(self) -> dict:
-        """The snapshot as JSON values (amounts as strings, times in ISO 8601), for the channel's
-        pending events."""
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        for name, value in data.items():
-            if isinstance(value, Decimal):
-                data[name] = str(value)
-        data["created_at"] = self.created_at.isoformat()
-        data["lines"] = [[line.product_type, str(line.gross), str(line.net)] for line in self.lines]
-        if self.user_id is not None and not isinstance(self.user_id, int | str):
-            data["user_id"] = str(self.user_id)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict) -> OrderSnapshot:
-        values = dict(data)
-        for name in ("subtotal_gross", "subtotal_net", "total_gross", "total_net", "charged",
-                     "refunded"):  # fmt: skip
-            values[name] = Decimal(values[name])
-        values["created_at"] = datetime.datetime.fromisoformat(values["created_at"])
-        values["lines"] = tuple(
-            OrderLine(product_type, Decimal(gross), Decimal(net))
-            for product_type, gross, net in values["lines"]
-        )
-        return cls(**values)
-
     @property
     def fully_paid(self) -> bool:
         if self.paid is not None:
@@ -99,7 +73,16 @@ class GiftCardsUnavailable(Exception):
 
 
 class Host(Protocol):
-    def load_order(self, order_id: str) -> OrderSnapshot | None: ...
+    def order_channel(self, order_id: str) -> str | None:
+        """The slug of the channel order `order_id` was placed in, or None if there is no such
+        order. An order event's task asks only this: the drain reads the order itself."""
+        ...
+
+    def load_orders(self, order_ids: list[str]) -> dict[str, OrderSnapshot]:
+        """The orders of `order_ids` as the host sees them now, by order id; ids of orders the
+        host does not have are left out. A drain reads its whole batch with one call, so a host
+        reads them with one query per kind of row, not one per order."""
+        ...
 
     def issue_gift_card(
         self, *, user_id: Any, channel: str, currency: str, amount: Decimal, note: str

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from .channel_slice import ChannelSlice
 from .config import ChannelConfig
-from .host import OrderSnapshot
+from .host import OrderSnapshot, get_host
 from .host import OrderStatus as HostStatus
 from .kernel import events
 from .kernel.rules import from_minor
@@ -78,25 +78,34 @@ def channel_for(snapshot: OrderSnapshot) -> tuple[Channel | None, str]:
     channel = Channel.objects.filter(slug=snapshot.channel).first()
     if channel is None:
         return None, "channel not enabled"
+    return (None, refusal) if (refusal := _refusal(channel, snapshot)) else (channel, "")
+
+
+def _refusal(channel: Channel, snapshot: OrderSnapshot | None) -> str:
+    """Why `snapshot` is not an order of `channel`'s rewards, or "" when it is."""
+    if snapshot is None:
+        return "order not found: nothing to do"
+    if snapshot.channel != channel.slug:
+        return f"order of channel {snapshot.channel}, not {channel.slug}"
     if not snapshot.from_checkout:
-        return None, "not a checkout order"
+        return "not a checkout order"
     if snapshot.currency != channel.currency:
-        return None, f"order currency {snapshot.currency} is not the channel's {channel.currency}"
-    return channel, ""
+        return f"order currency {snapshot.currency} is not the channel's {channel.currency}"
+    return ""
 
 
 # Order events --------------------------------------------------------------------------------
 #
-# An event's task reads the order from the host (outside any lock, in parallel with the other
-# workers), writes the snapshot to the channel's pending events and commits, then drains. One
-# worker at a time drains a channel (the DRAIN lock, tried, never waited for): under the channel
-# lock it applies every pending event of the channel in the order they arrived, in one
-# transaction per batch, until none is left. A worker that finds the drain taken leaves its
-# event to it and takes its next task, so while one worker applies a batch the others fill the
-# next one. A batch never waits to fill: an event that finds the drain free is applied at once.
-# No event is left behind: its row is committed before its task tries the drain, and a drainer
-# looks for pending events again after it gives the drain up, so an event whose task found the
-# drain taken is seen by that drainer or by the next.
+# An event's task asks the host only which channel the order is in, queues the order id to that
+# channel's pending events and commits, then drains. One worker at a time drains a channel (the
+# DRAIN lock, tried, never waited for): under the channel lock it reads the host's orders of a
+# batch of pending events (one query per kind of row), applies them in the order their events
+# arrived, in one transaction per batch, until none is left. A worker that finds the drain taken
+# leaves its event to it and takes its next task, so while one worker applies a batch the others
+# fill the next one. A batch never waits to fill: an event that finds the drain free is applied
+# at once. No event is left behind: its row is committed before its task tries the drain, and a
+# drainer looks for pending events again after it gives the drain up, so an event whose task
+# found the drain taken is seen by that drainer or by the next.
 
 # Events applied per transaction: large enough to carry a flash sale's backlog in a few
 # transactions, small enough that the channel lock is never held for long (the settlement and
@@ -105,11 +114,34 @@ DRAIN_BATCH = 500
 ORDER_LOCK_TIMEOUT = "30s"
 
 
-def record_event(channel: Channel, snapshot: OrderSnapshot) -> int:
-    """The snapshot, queued for the channel's next drain. Returns the event's id."""
-    return OrderEvent.objects.create(
-        channel=channel, order_id=snapshot.order_id, snapshot=snapshot.to_json()
-    ).pk
+def record_event(channel_slug: str, order_id: str) -> tuple[int, int] | None:
+    """Queue order `order_id` for the next drain of channel `channel_slug`, in one statement.
+    Returns (channel id, event id), or None when the plugin has no such channel."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dividend_order_event (channel_id, order_id, received_at, error)"
+            " SELECT id, %s, now(), '' FROM dividend_channel WHERE slug = %s"
+            " RETURNING channel_id, id",
+            [order_id, channel_slug],
+        )
+        return cursor.fetchone()
+
+
+def record_events(channel: Channel, order_ids: list[str]) -> list[int]:
+    """Queue orders of `channel` for its next drain, in one statement; returns the event ids."""
+    events = OrderEvent.objects.bulk_create(
+        OrderEvent(channel=channel, order_id=order_id) for order_id in order_ids
+    )
+    return [event.pk for event in events]
+
+
+# What an outcome says the drain did to an order (the rest say why it did nothing).
+CHANGED = {"recorded", "confirmed", "voided", "refunded"}
+
+
+def changes(outcome: str) -> bool:
+    """Whether `outcome` (as `drain` reports it) changed the order's rewards."""
+    return any(part in CHANGED for part in outcome.split(", "))
 
 
 def _pending(channel_id: int) -> bool:
@@ -146,8 +178,8 @@ def _drain_batches(channel_id: int) -> dict[int, str]:
     except RETRYABLE:
         raise
     except Exception:
-        # One event the rules cannot apply must not hold up the channel: apply the batch
-        # again one event at a time and set aside the one that fails.
+        # One order the rules cannot apply must not hold up the channel: apply the batch again
+        # one event at a time and set aside the one that fails.
         logger.exception("a batch of order events failed; applying them one by one")
         return _drain_batch(channel_id, 1, set_aside=True)
 
@@ -160,16 +192,27 @@ def _drain_batch(channel_id: int, limit: int, set_aside: bool = False) -> dict[i
         events = list(
             OrderEvent.objects.filter(channel_id=channel_id, failed_at__isnull=True)
             .order_by("pk")
-            .values_list("pk", "snapshot")[:limit]
+            .values_list("pk", "order_id")[:limit]
         )
         if not events:
             return {}
         ids = [pk for pk, _ in events]
         channel = Channel.objects.get(pk=channel_id)
         try:
-            snapshots = [OrderSnapshot.from_json(data) for _, data in events]
+            # Read under the channel lock, so the batch applies the orders as they are now; an
+            # order with several events in the batch is read and applied once, at its first.
+            found = get_host().load_orders(sorted({order_id for _, order_id in events}))
+            refused: dict[str, str] = {}
+            snapshots: list[OrderSnapshot] = []
+            for _, order_id in events:
+                if order_id in refused:
+                    continue
+                snapshot = found.get(order_id)
+                refused[order_id] = _refusal(channel, snapshot)
+                if not refused[order_id]:
+                    snapshots.append(snapshot)
             with transaction.atomic():
-                outcomes = apply_orders(channel, snapshots)
+                applied = apply_orders(channel, snapshots)
         except RETRYABLE:
             raise
         except Exception as error:
@@ -181,17 +224,11 @@ def _drain_batch(channel_id: int, limit: int, set_aside: bool = False) -> dict[i
             )
             return {ids[0]: "failed: set aside"}
         OrderEvent.objects.filter(pk__in=ids).delete()
-    # An order with several events in the batch (a retried task, a payment and a refund close
-    # together) reports what the batch did to it for each of them.
-    by_order: dict[str, list[str]] = {}
-    for snapshot, outcome in zip(snapshots, outcomes, strict=True):
-        logger.info("order %s: %s", snapshot.order_id, outcome)
-        if outcome != "nothing to do":
-            by_order.setdefault(snapshot.order_id, []).append(outcome)
-    return {
-        pk: ", ".join(by_order.get(snapshot.order_id, ["nothing to do"]))
-        for pk, snapshot in zip(ids, snapshots, strict=True)
-    }
+    by_order = {s.order_id: outcome for s, outcome in zip(snapshots, applied, strict=True)}
+    for order_id, outcome in by_order.items():
+        logger.info("order %s: %s", order_id, outcome)
+    # Every event of an order reports what the batch did to it.
+    return {pk: refused[order_id] or by_order[order_id] for pk, order_id in events}
 
 
 # Applying a batch ----------------------------------------------------------------------------

@@ -467,12 +467,11 @@ class GiftCardIssue(models.Model):
 
 
 class OrderEvent(models.Model):
-    """An order event waiting for its channel's next drain (`lifecycle.drain`): the order as
-    the host showed it when the event's task read it."""
+    """An order event waiting for its channel's next drain (`lifecycle.drain`), which reads the
+    order from the host."""
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
     order_id = models.CharField(max_length=64)
-    snapshot = models.JSONField()
     received_at = models.DateTimeField(default=timezone.now)
     # Set when the rules could not apply the event: later drains pass it by, and the order's next
     # event (or the channel's catch-up) brings the order in line.

@@ -10,7 +10,7 @@ from celery import Task, shared_task
 from django.db.models import F, Q
 
 from .host import get_host
-from .lifecycle import RETRYABLE, channel_for, drain, record_event
+from .lifecycle import RETRYABLE, changes, drain, record_event, record_events
 from .models import Channel, OrderRecord, OrderStatus
 from .settlement import is_settled, settle_due, settle_until
 
@@ -35,16 +35,16 @@ def _task(**options):
 
 
 def sync_order_now(order_id: str) -> str:
-    """Bring the rewards of host order `order_id` in line with the order: read it from the host,
-    queue it for its channel and drain the channel's pending events (`lifecycle.drain`)."""
-    snapshot = get_host().load_order(order_id)
-    if snapshot is None:
-        return "order not found: nothing to do"
-    channel, refusal = channel_for(snapshot)
-    if channel is None:
-        outcome = refusal
+    """Bring the rewards of host order `order_id` in line with the order: queue it for its
+    channel and drain the channel's pending events (`lifecycle.drain`, which reads the order)."""
+    slug = get_host().order_channel(order_id)
+    if slug is None:
+        outcome = "order not found: nothing to do"
+    elif (queued := record_event(slug, order_id)) is None:
+        outcome = "channel not enabled"
     else:
-        outcome = drain(channel.pk, wanted=record_event(channel, snapshot))
+        channel_id, event = queued
+        outcome = drain(channel_id, wanted=event)
     logger.info("order %s: %s", order_id, outcome)
     return outcome
 
@@ -71,7 +71,6 @@ def catch_up_now(channel_slug: str) -> str:
     open_orders = OrderRecord.objects.filter(channel=channel).filter(
         Q(status=OrderStatus.PENDING) | Q(status=OrderStatus.CONFIRMED, refunded__lt=F("amount"))
     )
-    host = get_host()
     total = open_orders.count()
     checked = changed = 0
     last = 0
@@ -84,16 +83,10 @@ def catch_up_now(channel_slug: str) -> str:
         if not batch:
             break
         # Queued together and drained together: one transaction per batch, not per order.
-        events, outcomes = [], {}
-        for _, order_id in batch:
-            snapshot = host.load_order(order_id)
-            found = channel_for(snapshot)[0] if snapshot is not None else None
-            if found is not None and found.pk == channel.pk:
-                events.append(record_event(channel, snapshot))
+        outcomes = {}
+        events = record_events(channel, [order_id for _, order_id in batch])
         drain(channel.pk, outcomes=outcomes)
-        changed += sum(
-            1 for event in events if outcomes.get(event, "nothing to do") != "nothing to do"
-        )
+        changed += sum(1 for event in events if changes(outcomes.get(event, "")))
         checked += len(batch)
         last = batch[-1][0]
         logger.info(

@@ -9,7 +9,8 @@ from . import PLUGIN_ID, auth, channel_access, gift_cards, orders
 
 
 class SaleorHost:
-    load_order = staticmethod(orders.load_order)
+    order_channel = staticmethod(orders.order_channel)
+    load_orders = staticmethod(orders.load_orders)
     issue_gift_card = staticmethod(gift_cards.issue_gift_card)
     authenticate = staticmethod(auth.authenticate)
     has_permission = staticmethod(auth.has_permission)

@@ -1,5 +1,6 @@
 """The standalone host's side of `saleor_dividend_plugin.host.Host`."""
 
+import uuid
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -46,10 +47,23 @@ def snapshot(order: StoreOrder) -> OrderSnapshot:
     )
 
 
+def _pk(order_id: str):
+    """The store's order ids are UUIDs; anything else names no order (and no query fails on it)."""
+    try:
+        return uuid.UUID(str(order_id))
+    except ValueError:
+        return None
+
+
 class StandaloneHost:
-    def load_order(self, order_id: str):
-        order = StoreOrder.objects.filter(pk=order_id).prefetch_related("lines").first()
-        return snapshot(order) if order else None
+    def order_channel(self, order_id: str):
+        return StoreOrder.objects.filter(pk=_pk(order_id)).values_list("channel", flat=True).first()
+
+    def load_orders(self, order_ids):
+        orders = StoreOrder.objects.filter(pk__in=[_pk(i) for i in order_ids]).prefetch_related(
+            "lines"
+        )
+        return {str(order.pk): snapshot(order) for order in orders}
 
     def issue_gift_card(self, **kwargs):
         raise GiftCardsUnavailable(
