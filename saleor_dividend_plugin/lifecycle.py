@@ -166,6 +166,10 @@ def drain(channel_id: int, wanted: int | None = None, outcomes: dict | None = No
                 outcome = done.get(wanted, outcome)
                 if outcomes is not None:
                     outcomes.update(done)
+                if len(done) < DRAIN_BATCH:
+                    # A short batch took every pending event: those that came in since are
+                    # found by the look below, after the drain is given up.
+                    break
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LockSpace.DRAIN, channel_id])
@@ -186,9 +190,7 @@ def _drain_batches(channel_id: int) -> dict[int, str]:
 
 def _drain_batch(channel_id: int, limit: int, set_aside: bool = False) -> dict[int, str]:
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [ORDER_LOCK_TIMEOUT])
-        lock_channel(channel_id)
+        lock_channel(channel_id, timeout=ORDER_LOCK_TIMEOUT)
         events = list(
             OrderEvent.objects.filter(channel_id=channel_id, failed_at__isnull=True)
             .order_by("pk")
@@ -211,7 +213,9 @@ def _drain_batch(channel_id: int, limit: int, set_aside: bool = False) -> dict[i
                 refused[order_id] = _refusal(channel, snapshot)
                 if not refused[order_id]:
                     snapshots.append(snapshot)
-            with transaction.atomic():
+            # Only an event that is to be set aside needs the batch undone apart from the rest
+            # of the transaction; otherwise the whole transaction is rolled back and retried.
+            with transaction.atomic(savepoint=set_aside):
                 applied = apply_orders(channel, snapshots)
         except RETRYABLE:
             raise

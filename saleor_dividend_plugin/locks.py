@@ -17,6 +17,16 @@ class LockSpace(IntEnum):
     DRAIN = 7_310_003
 
 
-def lock_channel(channel_id: int) -> None:
+def lock_channel(channel_id: int, timeout: str | None = None) -> None:
+    """Take the channel's lock until the transaction ends; with `timeout` (e.g. "30s"), give up
+    after waiting that long (PostgreSQL's lock_timeout, for the rest of the transaction). One
+    statement either way: the order drain takes it once per batch."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LockSpace.CHANNEL, channel_id])
+        if timeout is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LockSpace.CHANNEL, channel_id])
+        else:
+            # A single-row SELECT evaluates its list in order: the timeout is set before the wait.
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true), pg_advisory_xact_lock(%s, %s)",
+                [timeout, LockSpace.CHANNEL, channel_id],
+            )

@@ -7,6 +7,7 @@ import datetime
 import logging
 
 from celery import Task, shared_task
+from django.db import connections
 from django.db.models import F, Q
 
 from .host import get_host
@@ -17,11 +18,30 @@ from .settlement import is_settled, settle_due, settle_until
 logger = logging.getLogger(__name__)
 
 
+class PluginTask(Task):
+    """Celery's Task, and a connection that broke during the task is not handed to the next.
+    Celery closes a worker's connections around every task unless the host sets
+    CELERY_DB_REUSE_MAX; with it set, a connection dropped mid-task (a database restart, a
+    terminated backend) would otherwise fail every task that follows until Celery recycles it."""
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        _close_broken_connections()
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        _close_broken_connections()
+
+
+def _close_broken_connections() -> None:
+    for conn in connections.all(initialized_only=True):
+        conn.close_if_unusable_or_obsolete()
+
+
 def _task(**options):
-    # `base=Task`: these tasks write to the primary database by design; hosts that wrap their own
-    # tasks to flag writer-database use (Saleor's RestrictWriterDBTask) would log every posting.
+    # Based on Celery's own Task: these tasks write to the primary database by design; hosts that
+    # wrap their own tasks to flag writer-database use (Saleor's RestrictWriterDBTask) would log
+    # every posting.
     return shared_task(
-        base=Task,
+        base=PluginTask,
         autoretry_for=RETRYABLE,
         retry_backoff=2,
         retry_backoff_max=300,

@@ -58,6 +58,10 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "") == "1"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Celery closes a worker's database connections around every task unless this is set: then a
+# connection serves about this many tasks (a connect costs more than an order event's queuing).
+if os.environ.get("CELERY_DB_REUSE_MAX"):
+    CELERY_DB_REUSE_MAX = int(os.environ["CELERY_DB_REUSE_MAX"])
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,7 @@ def start_worker(
     *,
     app: str = "standalone_host",
     concurrency: int = 1,
+    prefetch: int = 1,
     env: dict | None = None,
     stdout=None,
 ) -> subprocess.Popen:
@@ -31,7 +32,8 @@ def start_worker(
     environment.update(env or {})
     command = [
         sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queue, "-n", name,
-        "--concurrency", str(concurrency), "--prefetch-multiplier", "1", "--pool", "prefork",
+        "--concurrency", str(concurrency), "--prefetch-multiplier", str(prefetch),
+        "--pool", "prefork",
         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
     return subprocess.Popen(

@@ -174,11 +174,14 @@ def start_celery_worker(transactional_db):
     }
     workers = []
 
-    def start(count=1, concurrency=1) -> list[subprocess.Popen]:
+    def start(count=1, concurrency=1, settings=None) -> list[subprocess.Popen]:
+        """`settings`: more environment for the workers (e.g. CELERY_DB_REUSE_MAX)."""
         started = []
         for _ in range(count):
             name = f"{queue}-{len(workers) + 1}@test"
-            proc = start_worker(queue, name, concurrency=concurrency, env=env)
+            proc = start_worker(
+                queue, name, concurrency=concurrency, env={**env, **(settings or {})}
+            )
             workers.append(proc)
             started.append((name, proc))
         wait_until_ready(started)

@@ -111,6 +111,28 @@ def test_a_connection_dropped_mid_transaction_is_retried_and_applied_once(
 
 
 @pytest.mark.slow
+def test_a_kept_connection_dropped_between_tasks_is_replaced_by_the_retry(
+    start_celery_worker, make_shop, make_user
+):
+    """With CELERY_DB_REUSE_MAX a worker keeps its connection from task to task, and Celery does
+    not look at it again: a connection the database dropped while the worker was idle fails the
+    next task outside any transaction, and its retry must not get the same dead connection."""
+    shop = make_shop()
+    start_celery_worker(settings={"CELERY_DB_REUSE_MAX": "1000"})
+    first, second = paid_order(shop.channel, make_user()), paid_order(shop.channel, make_user())
+    assert sync_order_task.delay(str(first.pk)).get(timeout=60) == "recorded, confirmed"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+            " current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        assert cursor.fetchall(), "the worker's kept connection"
+    count("faults: kept connection dropped between tasks")
+    assert sync_order_task.delay(str(second.pk)).get(timeout=60) == "recorded, confirmed"
+    assert applied_once(first) and applied_once(second)
+    assert audit_channel(shop.channel) == []
+
+
 def test_a_worker_killed_mid_task_leaves_nothing_and_the_redelivered_task_applies_once(
     start_celery_worker, make_shop, make_user
 ):
