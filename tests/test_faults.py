@@ -110,7 +110,6 @@ def test_a_connection_dropped_mid_transaction_is_retried_and_applied_once(
     assert audit_channel(shop.channel) == []
 
 
-@pytest.mark.slow
 def test_a_kept_connection_dropped_between_tasks_is_replaced_by_the_retry(
     start_celery_worker, make_shop, make_user
 ):
@@ -133,6 +132,7 @@ def test_a_kept_connection_dropped_between_tasks_is_replaced_by_the_retry(
     assert audit_channel(shop.channel) == []
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_task_leaves_nothing_and_the_redelivered_task_applies_once(
     start_celery_worker, make_shop, make_user
 ):
