@@ -32,6 +32,7 @@ from .models import (
     OrderRecord,
     OrderStatus,
     PointLot,
+    PointValue,
     QueueEntry,
     TierChange,
     queue_tally,
@@ -93,6 +94,9 @@ class ChannelSlice:
         self.tier_changes: list[TierChange] = []
         self.confirmations: list[tuple[str, str, OrderRecord]] = []  # (key, code, record)
         self.open_entries: dict[int, int] = {}  # member number -> waiting entries in the queue
+        # A member's request (a redemption, a correction): the kernel's ref -> its ledger key,
+        # member id and memo. The caller's key is the posting's key, as the API promises.
+        self.requests: dict[str, tuple[str, int, str]] = {}
         self._system_balances()
 
     # Amounts --------------------------------------------------------------------------------
@@ -247,6 +251,25 @@ class ChannelSlice:
             lot = state.add_lot(self.index[member_id], int(remaining), _ordinal(expires_on))
             self.lot_ids[id(lot)] = lot_id
 
+    def load_point_value(self) -> None:
+        """Where the rate schedule stands: the latest appreciation (backed mode ignores it)."""
+        latest = (
+            PointValue.objects.filter(channel=self.channel)
+            .order_by("-day")
+            .values_list("day", "scheduled_value")
+            .first()
+        )
+        if latest is not None:
+            self.state.valued_day = latest[0].toordinal()
+            self.state.scheduled_value = latest[1]
+
+    def request(self, key: str, member_id: int, memo: str) -> str:
+        """Register a member's request posted under the caller's `key`; returns the ref to give
+        the kernel."""
+        ref = f"request{len(self.requests)}"
+        self.requests[ref] = (key, member_id, memo[:255])
+        return ref
+
     def _entry(self, row) -> Entry:
         entry_id, member_id, target, received, original, status, created, expires, closed = row
         entry = Entry(
@@ -339,14 +362,19 @@ class ChannelSlice:
             return self.accounts.write_off(POINTS).pk
         return self.accounts.system(account).pk
 
-    def write_postings(self, orders: dict, day: datetime.date) -> None:
+    def write_postings(self, orders: dict, day: datetime.date) -> dict[str, int]:
         """Every transfer the kernel made, as the ledger's postings: one per idempotency key
-        (the transfer's key less its leg number), with its entries merged per account.
-        `orders` maps an order's ref to its record (the posting's order and member)."""
+        (the transfer's key less its leg number, or a request's own key), with its entries
+        merged per account. `orders` maps an order's ref to its record (the posting's order and
+        member). Returns the transactions' ids by key."""
         transfers = self.fx.transfers
         postings: dict[str, dict] = {}
         for t in transfers:
-            key = ":".join(str(part) for part in t.key[:-1])
+            request = self.requests.get(t.key[0])
+            if request is not None:
+                key = request[0]
+            else:
+                key = ":".join(str(part) for part in t.key[:-1])
             posting = postings.get(key)
             if posting is None:
                 record = orders.get(t.key[0])
@@ -356,7 +384,8 @@ class ChannelSlice:
                 posting = postings[key] = {
                     "kind": t.code,
                     "order": record.pk if record is not None else None,
-                    "member": member_id,
+                    "member": request[1] if request is not None else member_id,
+                    "memo": request[2] if request is not None else "",
                     "legs": defaultdict(Decimal),
                 }
             legs = posting["legs"]
@@ -372,18 +401,19 @@ class ChannelSlice:
                     "kind": code,
                     "order": record.pk,
                     "member": record.member_id if code in _MEMBER_CODES else None,
+                    "memo": "",
                     "legs": {},
                 }
         if not postings:
-            return
+            return {}
         keys = list(postings)
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO dividend_transaction"
                 " (channel_id, key, kind, day, order_id, member_id, memo, created_at)"
-                " SELECT %s, p.key, p.kind, %s, p.order_id, p.member_id, '', %s"
-                " FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[])"
-                "   AS p(key, kind, order_id, member_id)"
+                " SELECT %s, p.key, p.kind, %s, p.order_id, p.member_id, p.memo, %s"
+                " FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[],"
+                "             %s::varchar[]) AS p(key, kind, order_id, member_id, memo)"
                 " ON CONFLICT (key) DO NOTHING RETURNING id, key",
                 [
                     self.channel.pk,
@@ -393,6 +423,7 @@ class ChannelSlice:
                     [postings[k]["kind"] for k in keys],
                     [postings[k]["order"] for k in keys],
                     [postings[k]["member"] for k in keys],
+                    [postings[k]["memo"] for k in keys],
                 ],
             )
             ids = dict((key, pk) for pk, key in cursor.fetchall())
@@ -413,6 +444,7 @@ class ChannelSlice:
                 " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[])",
                 [txn, account, unit, amount],
             )
+        return ids
 
     def write_queue(self) -> None:
         """New entries in the order they joined (their seq is the queue's order), changed ones

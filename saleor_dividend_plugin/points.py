@@ -13,13 +13,16 @@ import datetime
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Sum
+from django.utils import timezone
 
+from .channel_slice import ChannelSlice
 from .config import ChannelConfig
-from .ledger import Accounts, already_posted, channel_day, post
+from .kernel import events
+from .ledger import Accounts, already_posted, post
 from .locks import lock_channel
 from .models import AccountKind, Channel, Member, PointLot, PointValue
-from .money import POINTS, ZERO, InvalidAmount, parse_points, round_down
+from .money import POINTS, ZERO, InvalidAmount, parse_points
 
 VALUE_PLACES = Decimal("0.00000001")
 
@@ -107,48 +110,6 @@ def appreciate(channel: Channel, day: datetime.date) -> PointValue:
     return recorded
 
 
-def add_lot(member: Member, points: Decimal, day: datetime.date, order=None) -> PointLot:
-    """Points earned on `day` are usable through `day + points_expire_days` (0: for ever)."""
-    days = member.channel.settings.points_expire_days
-    return PointLot.objects.create(
-        channel_id=member.channel_id,
-        member=member,
-        order=order,
-        earned_day=day,
-        expires_on=day + datetime.timedelta(days=days) if days else None,
-        points=points,
-        remaining=points,
-    )
-
-
-def _usable(lots, day: datetime.date | None):
-    return lots if day is None else lots.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day))
-
-
-def spendable_points(member: Member, day: datetime.date) -> Decimal:
-    """Points the member can redeem on `day`: lots past their last day wait to be burned by the
-    settlement, but they cannot be spent any more."""
-    lots = _usable(PointLot.objects.filter(member=member, remaining__gt=0), day)
-    return lots.aggregate(s=Sum("remaining"))["s"] or ZERO
-
-
-def consume_lots(member: Member, points: Decimal, usable_on: datetime.date | None = None) -> None:
-    """Take `points` from the member's lots, soonest-expiring first (never-expiring last).
-
-    A redemption passes `usable_on` to skip lots that have expired; a clawback takes any lot.
-    """
-    left = points
-    lots = _usable(PointLot.objects.filter(member=member, remaining__gt=0), usable_on)
-    for lot in lots.order_by(F("expires_on").asc(nulls_last=True), "earned_day", "pk"):
-        if left <= 0:
-            break
-        take = min(lot.remaining, left)
-        PointLot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - take)
-        left -= take
-    if left > 0:
-        raise ValueError(f"member {member.pk} has {points - left} points in lots, not {points}")
-
-
 def whole_points(points) -> Decimal:
     """`points` as a whole number above zero (`money.parse_points`), or RedemptionError
     INVALID."""
@@ -158,45 +119,38 @@ def whole_points(points) -> Decimal:
         raise RedemptionError("INVALID", error.message) from None
 
 
-def redeem(member: Member, points, *, key: str) -> Decimal:
-    """Burn `points` for what they are worth today, rounded down, into the member's wallet.
+def for_member(member: Member) -> ChannelSlice:
+    """The slice of the member's channel that a request of theirs needs: the member with their
+    balances and point lots, and where the point value stands. Under the channel lock."""
+    found = ChannelSlice(member.channel, timezone.now())
+    found.load_members([member.pk])
+    found.load_lots([member.pk])
+    found.load_point_value()
+    return found
 
-    Returns the credit. `key` is the posting's idempotency key: a replay raises DUPLICATE and
-    changes nothing.
+
+def redeem(member: Member, points, *, key: str) -> Decimal:
+    """Burn `points` for what they are worth today, rounded down, into the member's wallet
+    (`kernel.events.redeem`). Returns the credit. `key` is the posting's idempotency key: a
+    replay raises DUPLICATE and changes nothing.
     """
     points = whole_points(points)
     channel = member.channel
-    config = channel.settings
-    if points < config.points_min_redemption:
-        raise RedemptionError(
-            "BELOW_MINIMUM", f"At least {config.points_min_redemption} points must be redeemed."
-        )
     with transaction.atomic():
         lock_channel(channel.pk)
         if already_posted(key):
             raise RedemptionError("DUPLICATE", "This redemption was already made.")
-        day = channel_day(channel)
-        accounts = Accounts(channel)
-        held = accounts.member(member, AccountKind.POINTS)
-        spendable = spendable_points(member, day)
-        if points > spendable:
-            raise RedemptionError(
-                "INSUFFICIENT", f"You can redeem {spendable:.0f} points, not {points:.0f}."
+        work = for_member(member)
+        ref = work.request(key, member.pk, f"{points:f} points redeemed")
+        try:
+            credit = events.redeem(
+                work.state, work.index[member.pk], int(points), work.day.toordinal(), ref, work.fx
             )
-        credit = round_down(points * point_value(channel, accounts), channel.currency)
-        if credit <= 0:
-            raise RedemptionError("WORTHLESS", "Those points are not worth anything yet.")
-        legs = [
-            (held, -points),
-            (accounts.system(AccountKind.POINTS_ISSUED, POINTS), points),
-            (accounts.system(AccountKind.POINTS_BACKING), -credit),
-            (accounts.member(member, AccountKind.WALLET), credit),
-        ]
-        memo = f"{points:f} points redeemed"
-        if post(channel, key, "redemption", legs, day=day, member=member, memo=memo) is None:
-            raise RedemptionError("DUPLICATE", "This redemption was already made.")
-        consume_lots(member, points, usable_on=day)
-        return credit
+        except events.Refused as refused:
+            raise RedemptionError(refused.code, refused.message) from None
+        work.write_postings({}, work.day)
+        work.write_lots()
+        return work.decimal(credit, channel.currency)
 
 
 def expire_points(channel: Channel, day: datetime.date) -> Decimal:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from . import points as points_module
 from .host import GiftCardsUnavailable, get_host
+from .kernel import events
 from .ledger import Accounts, already_posted, channel_day, post
 from .locks import lock_channel
 from .models import (
@@ -26,7 +27,7 @@ from .models import (
     Withdrawal,
     WithdrawalStatus,
 )
-from .money import POINTS, InvalidAmount, parse_amount, parse_points
+from .money import InvalidAmount, parse_amount, parse_points
 
 # What points.redeem says, in the wallet's words.
 _REDEMPTION_CODES = {
@@ -36,6 +37,8 @@ _REDEMPTION_CODES = {
     "WORTHLESS": "BELOW_MINIMUM",
     "DUPLICATE": "DUPLICATE",
 }
+# What the kernel's refusals say, in the wallet's words.
+_REFUSAL_CODES = {"INVALID": "INVALID_AMOUNT", "INSUFFICIENT": "INSUFFICIENT_FUNDS"}
 _DETAILS_LENGTH = Withdrawal._meta.get_field("details").max_length
 
 
@@ -212,7 +215,8 @@ def decide_withdrawal(
 def adjust(
     member: Member, kind: str, amount, *, reason: str, staff: str, key: str
 ) -> LedgerTransaction:
-    """A staff correction of the member's wallet or points, up or down, never below zero.
+    """A staff correction of the member's wallet or points, up or down, never below zero
+    (`kernel.events.adjust`).
 
     Wallet credit comes from (and goes back to) the platform's funding; points are issued as a
     new lot (usable for `points_expire_days` like earned points) or taken soonest-expiring first.
@@ -220,25 +224,22 @@ def adjust(
     channel = member.channel
     if kind == "wallet":
         amount = money_amount(amount, channel.currency, signed=True)
-        account_kind, source_kind, unit = AccountKind.WALLET, AccountKind.PLATFORM, None
     elif kind == "points":
         amount = _points_amount(amount)
-        account_kind, source_kind, unit = AccountKind.POINTS, AccountKind.POINTS_ISSUED, POINTS
     else:
         raise ValueError(f"kind must be 'points' or 'wallet', got {kind!r}")
     with transaction.atomic():
         lock_channel(channel.pk)
         _not_replayed(key)
-        accounts = Accounts(channel)
-        account = accounts.member(member, account_kind)
-        if amount < 0:
-            _covered(-amount, account.balance, kind)
-        legs = [(account, amount), (accounts.system(source_kind, unit), -amount)]
-        memo = f"{staff}: {reason}"
-        txn = _post(member, key, f"adjustment_{kind}", legs, memo=memo)
-        if kind == "points":
-            if amount > 0:
-                points_module.add_lot(member, amount, txn.day)
-            else:
-                points_module.consume_lots(member, -amount)
-        return LedgerTransaction.objects.get(pk=txn.pk)
+        work = points_module.for_member(member)
+        ref = work.request(key, member.pk, f"{staff}: {reason}")
+        units = int(amount) if kind == "points" else work.minor(amount)
+        try:
+            events.adjust(
+                work.state, work.index[member.pk], kind, units, work.day.toordinal(), ref, work.fx
+            )
+        except events.Refused as refused:
+            raise WalletError(_REFUSAL_CODES[refused.code], refused.message) from None
+        posted = work.write_postings({}, work.day)
+        work.write_lots()
+        return LedgerTransaction.objects.get(pk=posted[key])

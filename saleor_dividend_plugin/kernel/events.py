@@ -531,11 +531,16 @@ def expire_points(state: ChannelState, day: int, fx) -> int:
 # Wallet (DESIGN §10) and staff corrections -------------------------------------------------------
 
 
+def _money(state: ChannelState, amount: int) -> str:
+    return f"{from_minor(amount, state.terms.places):f}"
+
+
 def _covered(state: ChannelState, member: int, amount: int) -> None:
     if amount <= 0:
         raise Refused("INVALID", "The amount must be above zero.")
     if amount > state.wallet[member]:
-        raise Refused("INSUFFICIENT", "The wallet does not hold that much.")
+        held = _money(state, state.wallet[member])
+        raise Refused("INSUFFICIENT", f"The wallet holds {held}, not {_money(state, amount)}.")
 
 
 def convert(state: ChannelState, member: int, amount: int, ref, fx) -> None:
@@ -592,7 +597,11 @@ def adjust(state: ChannelState, member: int, kind: str, amount: int, day: int, r
     if amount == 0:
         raise Refused("INVALID", "The correction must not be zero.")
     if -amount > held[member]:
-        raise Refused("INSUFFICIENT", f"The member does not hold {-amount} {kind}.")
+        if kind == WALLET:
+            shown = f"The wallet holds {_money(state, held[member])}, not {_money(state, -amount)}."
+        else:
+            shown = f"The member holds {held[member]} points, not {-amount}."
+        raise Refused("INSUFFICIENT", shown)
     held[member] += amount
     if kind == WALLET:
         state.platform -= amount
