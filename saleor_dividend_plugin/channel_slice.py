@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F
+from django.utils import timezone
 
 from .kernel import movements as mv
 from .kernel.movements import Effects
@@ -98,6 +99,17 @@ class ChannelSlice:
         # member id and memo. The caller's key is the posting's key, as the API promises.
         self.requests: dict[str, tuple[str, int, str]] = {}
         self._system_balances()
+
+    @classmethod
+    def for_member(cls, member: Member, *, points: bool = False) -> ChannelSlice:
+        """The slice a request of one member needs: their balances, and with `points` their
+        point lots and where the point value stands. Under the channel lock."""
+        found = cls(member.channel, timezone.now())
+        found.load_members([member.pk])
+        if points:
+            found.load_lots([member.pk])
+            found.load_point_value()
+        return found
 
     # Amounts --------------------------------------------------------------------------------
 

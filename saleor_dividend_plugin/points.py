@@ -10,21 +10,19 @@ when the backing covers less.
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from .channel_slice import ChannelSlice
-from .config import ChannelConfig
 from .kernel import events
+from .kernel.rules import from_minor, to_minor
+from .kernel.state import ChannelState
 from .ledger import Accounts, already_posted, post
 from .locks import lock_channel
 from .models import AccountKind, Channel, Member, PointLot, PointValue
-from .money import POINTS, ZERO, InvalidAmount, parse_points
-
-VALUE_PLACES = Decimal("0.00000001")
+from .money import POINTS, ZERO, InvalidAmount, minor_units, parse_points
 
 
 class RedemptionError(ValueError):
@@ -34,77 +32,56 @@ class RedemptionError(ValueError):
         self.message = message
 
 
+def _valuation(channel: Channel, accounts: Accounts | None, before=None) -> ChannelState:
+    """What the point value depends on, as the kernel holds it: the backing, the points issued
+    and written off, and in mode `rate` where the schedule stood at the latest appreciation
+    (before day `before`, if given)."""
+    accounts = accounts or Accounts(channel)
+    config = channel.settings
+    state = ChannelState(config, channel.currency)
+    backing = accounts.system(AccountKind.POINTS_BACKING).balance
+    state.backing = to_minor(backing, minor_units(channel.currency))
+    state.points_issued = int(accounts.system(AccountKind.POINTS_ISSUED, POINTS).balance)
+    state.write_off_points = int(accounts.write_off(POINTS).balance)
+    if config.point_value_mode == "rate":
+        values = PointValue.objects.filter(channel=channel)
+        if before is not None:
+            values = values.filter(day__lt=before)
+        latest = values.order_by("-day").values_list("day", "scheduled_value").first()
+        if latest is not None:
+            state.valued_day, state.scheduled_value = latest[0].toordinal(), latest[1]
+    return state
+
+
 def outstanding_points(accounts: Accounts) -> Decimal:
-    """Points the members hold. Points are only ever issued to members, returned, or written off
-    when a refund claws back points already spent, so this is what issued and written off leave."""
-    issued = accounts.system(AccountKind.POINTS_ISSUED, POINTS).balance
-    written_off = accounts.write_off(POINTS).balance
-    return -(issued + written_off)
-
-
-def backed_value(backing: Decimal, outstanding: Decimal) -> Decimal:
-    if outstanding <= 0:
-        return ZERO
-    return (backing / outstanding).quantize(VALUE_PLACES, rounding=ROUND_DOWN)
-
-
-def scheduled_value(channel: Channel, config: ChannelConfig) -> Decimal:
-    """Where the mode `rate` schedule stands after the last appreciation."""
-    latest = PointValue.objects.filter(channel=channel).order_by("-day").first()
-    if latest is None or latest.scheduled_value is None:
-        return config.point_value_initial
-    return min(latest.scheduled_value, config.point_value_max)
+    """Points the members hold (`ChannelState.outstanding_points`)."""
+    return Decimal(_valuation(accounts.channel, accounts).outstanding_points())
 
 
 def point_value(channel: Channel, accounts: Accounts | None = None) -> Decimal:
-    """What one point pays right now: never more than the backing pays for every point held."""
-    accounts = accounts or Accounts(channel)
-    config = channel.settings
-    outstanding = outstanding_points(accounts)
-    backed = backed_value(accounts.system(AccountKind.POINTS_BACKING).balance, outstanding)
-    if config.point_value_mode == "backed":
-        return backed
-    scheduled = scheduled_value(channel, config)
-    # With no point held there is nothing to cover: show the schedule.
-    return min(scheduled, backed) if outstanding > 0 else scheduled
+    """What one point pays right now (`ChannelState.point_value`): never more than the backing
+    pays for every point held."""
+    return _valuation(channel, accounts).point_value()
 
 
 def appreciate(channel: Channel, day: datetime.date) -> PointValue:
-    """Record the point value of `day` (the settlement's appreciation step).
+    """Record the point value of `day` (the settlement's appreciation step,
+    `kernel.events.appreciate`).
 
     In mode `rate` the schedule compounds once for every day since the last recorded one, so a
     missed day is caught up rather than lost; switching to mode `rate` starts the schedule again
     at `point_value_initial`.
     """
-    config = channel.settings
-    accounts = Accounts(channel)
-    backing = accounts.system(AccountKind.POINTS_BACKING).balance
-    outstanding = outstanding_points(accounts)
-    backed = backed_value(backing, outstanding)
-    scheduled = None
-    if config.point_value_mode == "rate":
-        previous = PointValue.objects.filter(channel=channel, day__lt=day).order_by("-day").first()
-        if previous is None or previous.scheduled_value is None:
-            scheduled = config.point_value_initial
-        else:
-            scheduled = min(previous.scheduled_value, config.point_value_max)
-            growth = 1 + config.point_daily_appreciation
-            for _ in range((day - previous.day).days):
-                if scheduled >= config.point_value_max:
-                    break
-                grown = (scheduled * growth).quantize(VALUE_PLACES, rounding=ROUND_DOWN)
-                scheduled = min(grown, config.point_value_max)
-        value = min(scheduled, backed) if outstanding > 0 else scheduled
-    else:
-        value = backed
+    state = _valuation(channel, None, before=day)
+    value = events.appreciate(state, day.toordinal())
     recorded, _ = PointValue.objects.update_or_create(
         channel=channel,
         day=day,
         defaults={
             "value": value,
-            "scheduled_value": scheduled,
-            "backing": backing,
-            "outstanding": outstanding,
+            "scheduled_value": None if state.terms.backed_mode else state.scheduled_value,
+            "backing": from_minor(state.backing, state.terms.places),
+            "outstanding": Decimal(state.outstanding_points()),
         },
     )
     return recorded
@@ -119,16 +96,6 @@ def whole_points(points) -> Decimal:
         raise RedemptionError("INVALID", error.message) from None
 
 
-def for_member(member: Member) -> ChannelSlice:
-    """The slice of the member's channel that a request of theirs needs: the member with their
-    balances and point lots, and where the point value stands. Under the channel lock."""
-    found = ChannelSlice(member.channel, timezone.now())
-    found.load_members([member.pk])
-    found.load_lots([member.pk])
-    found.load_point_value()
-    return found
-
-
 def redeem(member: Member, points, *, key: str) -> Decimal:
     """Burn `points` for what they are worth today, rounded down, into the member's wallet
     (`kernel.events.redeem`). Returns the credit. `key` is the posting's idempotency key: a
@@ -140,7 +107,7 @@ def redeem(member: Member, points, *, key: str) -> Decimal:
         lock_channel(channel.pk)
         if already_posted(key):
             raise RedemptionError("DUPLICATE", "This redemption was already made.")
-        work = for_member(member)
+        work = ChannelSlice.for_member(member, points=True)
         ref = work.request(key, member.pk, f"{points:f} points redeemed")
         try:
             credit = events.redeem(

@@ -1,10 +1,12 @@
 """The wallet (DESIGN §10): store credit a member spends as a gift card or asks staff to pay out,
 and staff corrections of wallets and points.
 
-Every function works under the channel lock inside one database transaction and posts through
-`ledger.post` with the caller's idempotency key. A key that was posted before raises
-WalletError("DUPLICATE") and changes nothing, so a retried request can never pay twice; the
-caller reads the outcome of the first request from the member's history.
+Every function works under the channel lock inside one database transaction: the rules
+kernel decides (`kernel.events`: convert, withdraw, decide_withdrawal, adjust, redeem) on a
+one-member slice, and the slice posts what it moved under the caller's idempotency key. A key
+that was posted before raises WalletError("DUPLICATE") and changes nothing, so a retried request
+can never pay twice; the caller reads the outcome of the first request from the member's
+history.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import points as points_module
+from .channel_slice import ChannelSlice
 from .host import GiftCardsUnavailable, get_host
 from .kernel import events
-from .ledger import Accounts, already_posted, channel_day, post
+from .ledger import already_posted
 from .locks import lock_channel
 from .models import (
-    AccountKind,
     GiftCardIssue,
     LedgerTransaction,
     Member,
@@ -73,19 +75,18 @@ def _not_replayed(*keys: str) -> None:
         raise WalletError("DUPLICATE", "This request was already carried out.")
 
 
-def _covered(amount: Decimal, balance: Decimal, what: str) -> None:
-    if amount > balance:
-        raise WalletError(
-            "INSUFFICIENT_FUNDS", f"The {what} holds {balance.quantize(amount):f}, not {amount:f}."
-        )
-
-
-def _post(member: Member, key: str, kind: str, legs, memo: str = "") -> LedgerTransaction:
-    channel = member.channel
-    txn = post(channel, key, kind, legs, day=channel_day(channel), member=member, memo=memo)
-    if txn is None:
-        raise WalletError("DUPLICATE", "This request was already carried out.")
-    return txn
+def _request(work: ChannelSlice, member: Member, key: str, memo: str, event, *args) -> dict:
+    """Apply one request of `member` to the kernel (`event(state, member, *args, ref, fx)`) and
+    post what it moved under `key`; a refusal raises WalletError and writes nothing. Returns the
+    posted transactions' ids by key."""
+    ref = work.request(key, member.pk, memo)
+    try:
+        event(work.state, work.index[member.pk], *args, ref, work.fx)
+    except events.Refused as refused:
+        raise WalletError(_REFUSAL_CODES.get(refused.code, refused.code), refused.message) from None
+    posted = work.write_postings({}, work.day)
+    work.write_lots()
+    return posted
 
 
 def convert_to_gift_card(member: Member, amount, *, key: str) -> GiftCardIssue:
@@ -101,11 +102,9 @@ def convert_to_gift_card(member: Member, amount, *, key: str) -> GiftCardIssue:
         _not_replayed(key)
         if member.user_id is None:
             raise WalletError("NOT_FOUND", "The customer account no longer exists.")
-        accounts = Accounts(channel)
-        wallet = accounts.member(member, AccountKind.WALLET)
-        _covered(amount, wallet.balance, "wallet")
-        legs = [(wallet, -amount), (accounts.system(AccountKind.GIFT_CARDS), amount)]
-        _post(member, key, "gift_card", legs, memo=f"gift card of {amount:f}")
+        work = ChannelSlice.for_member(member)
+        memo = f"gift card of {amount:f}"
+        _request(work, member, key, memo, events.convert, work.minor(amount))
         try:
             card = get_host().issue_gift_card(
                 user_id=member.user_id,
@@ -139,14 +138,9 @@ def redeem_points_to_gift_card(member: Member, points, *, key: str) -> GiftCardI
 def request_withdrawal(member: Member, amount, details: str, *, key: str) -> Withdrawal:
     """Set `amount` aside from the wallet until staff pay it out (or reject the request)."""
     channel = member.channel
-    config = channel.settings
-    if not config.withdrawals_enabled:
+    if not channel.settings.withdrawals_enabled:
         raise WalletError("WITHDRAWALS_DISABLED", "This store does not pay out wallet credit.")
     amount = money_amount(amount, channel.currency)
-    if amount < config.min_withdrawal:
-        raise WalletError(
-            "BELOW_MINIMUM", f"Withdrawals start at {config.min_withdrawal:f} {channel.currency}."
-        )
     details = (details or "").strip()
     if not details or len(details) > _DETAILS_LENGTH:
         raise WalletError(
@@ -156,14 +150,13 @@ def request_withdrawal(member: Member, amount, details: str, *, key: str) -> Wit
     with transaction.atomic():
         lock_channel(channel.pk)
         _not_replayed(key)
-        accounts = Accounts(channel)
-        wallet = accounts.member(member, AccountKind.WALLET)
-        _covered(amount, wallet.balance, "wallet")
+        work = ChannelSlice.for_member(member)
+        # Created first so that the posting can name it; a refusal rolls both back.
         withdrawal = Withdrawal.objects.create(
             member=member, amount=amount, status=WithdrawalStatus.REQUESTED, details=details
         )
-        legs = [(wallet, -amount), (accounts.system(AccountKind.WITHDRAWALS_PENDING), amount)]
-        _post(member, key, "withdrawal_request", legs, memo=f"withdrawal {withdrawal.pk}")
+        memo = f"withdrawal {withdrawal.pk}"
+        _request(work, member, key, memo, events.withdraw, work.minor(amount))
         return withdrawal
 
 
@@ -185,26 +178,15 @@ def decide_withdrawal(
         withdrawal = Withdrawal.objects.select_for_update().get(pk=withdrawal_id)
         if withdrawal.status != WithdrawalStatus.REQUESTED:
             raise WalletError("ALREADY_DECIDED", f"This request was already {withdrawal.status}.")
-        accounts = Accounts(channel)
-        pending = accounts.system(AccountKind.WITHDRAWALS_PENDING)
-        if approve:
-            to, status = accounts.system(AccountKind.WITHDRAWALS_PAID), WithdrawalStatus.APPROVED
-        else:
-            to, status = accounts.member(member, AccountKind.WALLET), WithdrawalStatus.REJECTED
         # One key for either decision: a request is decided once.
         key = f"ch:{channel.pk}:withdrawal:{withdrawal.pk}:decision"
-        txn = post(
-            channel,
-            key,
-            f"withdrawal_{status}",
-            [(pending, -withdrawal.amount), (to, withdrawal.amount)],
-            day=channel_day(channel),
-            member=member,
-            memo=f"withdrawal {withdrawal.pk} by {staff}",
-        )
-        if txn is None:
+        if already_posted(key):
             raise WalletError("ALREADY_DECIDED", "This request was already decided.")
-        withdrawal.status = status
+        work = ChannelSlice.for_member(member)
+        memo = f"withdrawal {withdrawal.pk} by {staff}"
+        amount = work.minor(withdrawal.amount)
+        _request(work, member, key, memo, events.decide_withdrawal, amount, approve)
+        withdrawal.status = WithdrawalStatus.APPROVED if approve else WithdrawalStatus.REJECTED
         withdrawal.decided_at = timezone.now()
         withdrawal.decided_by = (staff or "")[:255]
         withdrawal.reason = (reason or "")[:255]
@@ -231,15 +213,8 @@ def adjust(
     with transaction.atomic():
         lock_channel(channel.pk)
         _not_replayed(key)
-        work = points_module.for_member(member)
-        ref = work.request(key, member.pk, f"{staff}: {reason}")
+        work = ChannelSlice.for_member(member, points=kind == "points")
         units = int(amount) if kind == "points" else work.minor(amount)
-        try:
-            events.adjust(
-                work.state, work.index[member.pk], kind, units, work.day.toordinal(), ref, work.fx
-            )
-        except events.Refused as refused:
-            raise WalletError(_REFUSAL_CODES[refused.code], refused.message) from None
-        posted = work.write_postings({}, work.day)
-        work.write_lots()
+        memo = f"{staff}: {reason}"
+        posted = _request(work, member, key, memo, events.adjust, kind, units, work.day.toordinal())
         return LedgerTransaction.objects.get(pk=posted[key])

@@ -561,7 +561,10 @@ def withdraw(state: ChannelState, member: int, amount: int, ref, fx) -> None:
     if not config.withdrawals_enabled:
         raise Refused("WITHDRAWALS_DISABLED", "This store does not pay out wallet credit.")
     if amount < state.round_down(config.min_withdrawal):
-        raise Refused("BELOW_MINIMUM", f"Withdrawals start at {config.min_withdrawal:f}.")
+        raise Refused(
+            "BELOW_MINIMUM",
+            f"Withdrawals start at {config.min_withdrawal:f} {state.terms.currency}.",
+        )
     _covered(state, member, amount)
     state.wallet[member] -= amount
     state.withdrawals_pending += amount

@@ -15,7 +15,7 @@ SCALE_PLACES = 8
 SCALE = 10**SCALE_PLACES
 # The release unit value is truncated to this many places (release.UNIT_SCALE).
 UNIT_PLACES = 20
-POINT_VALUE_PLACES = Decimal("0.00000001")  # points.VALUE_PLACES
+POINT_VALUE_PLACES = Decimal("0.00000001")  # as PointValue.value stores it
 
 
 def scaled(value: Decimal) -> int:
