@@ -275,10 +275,11 @@ class ChannelSlice:
             self.state.valued_day = latest[0].toordinal()
             self.state.scheduled_value = latest[1]
 
-    def request(self, key: str, member_id: int, memo: str) -> str:
-        """Register a member's request posted under the caller's `key`; returns the ref to give
-        the kernel."""
-        ref = f"request{len(self.requests)}"
+    def request(self, key: str, member_id: int | None, memo: str, ref=None):
+        """Post what the kernel moves under `ref` (a member's request, or a day's step) with the
+        ledger key `key`, for `member_id`, with `memo`. Returns the ref to give the kernel (a
+        new one unless `ref` names the kernel's own)."""
+        ref = f"request{len(self.requests)}" if ref is None else ref
         self.requests[ref] = (key, member_id, memo[:255])
         return ref
 

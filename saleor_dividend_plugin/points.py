@@ -13,13 +13,13 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.utils import timezone
 
 from .channel_slice import ChannelSlice
 from .kernel import events
 from .kernel.rules import from_minor, to_minor
 from .kernel.state import ChannelState
-from .ledger import Accounts, already_posted, post
+from .ledger import Accounts, already_posted
 from .locks import lock_channel
 from .models import AccountKind, Channel, Member, PointLot, PointValue
 from .money import POINTS, ZERO, InvalidAmount, minor_units, parse_points
@@ -121,27 +121,25 @@ def redeem(member: Member, points, *, key: str) -> Decimal:
 
 
 def expire_points(channel: Channel, day: datetime.date) -> Decimal:
-    """Burn what is left of the lots whose last day is `day` or earlier. Their backing stays in
-    the pool, so every point still held is worth more. Runs under the channel lock."""
-    expiring = PointLot.objects.filter(channel=channel, remaining__gt=0, expires_on__lte=day)
-    per_member = dict(
-        expiring.order_by()
-        .values("member_id")
-        .annotate(points=Sum("remaining"))
-        .values_list("member_id", "points")
-    )
-    if not per_member:
-        return ZERO
-    accounts = Accounts(channel)
-    accounts.load_members(per_member)
-    total = sum(per_member.values(), ZERO)
-    legs = [(accounts.system(AccountKind.POINTS_ISSUED, POINTS), total)]
-    legs += [
-        (accounts.member(member_id, AccountKind.POINTS), -points)
-        for member_id, points in per_member.items()
-    ]
+    """Burn what is left of the lots whose last day is `day` or earlier
+    (`kernel.events.expire_points`). Their backing stays in the pool, so every point still held
+    is worth more. Runs under the channel lock."""
     key = f"ch:{channel.pk}:day:{day}:points_expiry"
-    if post(channel, key, "points_expiry", legs, day=day, memo=f"points expired by {day}") is None:
+    if already_posted(key):
         return ZERO
-    expiring.update(remaining=0)
-    return total
+    members = set(
+        PointLot.objects.filter(channel=channel, remaining__gt=0, expires_on__lte=day)
+        .values_list("member_id", flat=True)
+        .distinct()
+    )
+    if not members:
+        return ZERO
+    work = ChannelSlice(channel, timezone.now())
+    work.load_members(members)
+    work.load_lots(members)
+    # The kernel names the step by its day; the ledger by the channel and the day.
+    work.request(key, None, f"points expired by {day}", ref=("day", day.toordinal()))
+    burnt = events.expire_points(work.state, day.toordinal(), work.fx)
+    work.write_postings({}, day)
+    work.write_lots()
+    return Decimal(burnt)
