@@ -216,11 +216,13 @@ def store(client, make_channel, make_user, settings):
     }
 
 
-def check_response(api, body, before, kind):
+def check_response(api, body, before, kind, sent=""):
+    """`sent`: the operation's text and variables. An error may quote what the caller sent (a
+    cursor, a code), so what it quotes from there is not a leak."""
     raw = json.dumps(body)
     assert api.status in {200, 400}, raw
     assert "Internal Server Error" not in raw and "InternalServerError" not in raw, raw
-    assert not LEAKS.search(raw), raw
+    assert not [m for m in LEAKS.findall(raw) if m not in sent], raw
     if kind != "mutation":
         assert ledger_state() == before, raw
         return
@@ -238,7 +240,7 @@ def fuzz(store, operation, caller):
     api = store["api"]
     before = ledger_state()
     body = api(query, variables, user=store["callers"][caller])
-    check_response(api, body, before, kind)
+    check_response(api, body, before, kind, sent=query + json.dumps(variables))
     count("fuzz: GraphQL operations generated from the schema")
 
 
@@ -300,6 +302,9 @@ FOUND = [
      {"c": "\x00"}),
     ("mutation", 'mutation { withdrawalRequest(amount: 1, details: "\\u0000") '
      "{ errors { code } } }", {}),
+    # An error that quotes the cursor it was sent is not leaking a table name.
+    ("query", '{ pointValueHistory(after: "", before: "dividend__", last: 0) '
+     "{ edges { cursor } } }", {}),
 ]  # fmt: skip
 
 
@@ -309,7 +314,7 @@ def test_inputs_found_by_the_fuzzer_are_refused_cleanly(store, operation):
     api = store["api"]
     before = ledger_state()
     body = api(query, variables, user=store["callers"][3])
-    check_response(api, body, before, kind)
+    check_response(api, body, before, kind, sent=query + json.dumps(variables))
     # Refused, or (an email no member has) simply not found.
     answers = list((body.get("data") or {}).values())
     assert body.get("errors") or answers == [None] or answers[0]["errors"], body
