@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from saleor_dividend_plugin import wallet
 from saleor_dividend_plugin.audit import audit_channel
+from saleor_dividend_plugin.channels import configure_channel
 from saleor_dividend_plugin.dividend import expire_entries
 from saleor_dividend_plugin.ledger import Accounts, post
 from saleor_dividend_plugin.models import AccountKind, QueueEntry, QueueStatus
@@ -215,6 +216,32 @@ def test_entries_expire_after_their_lifetime_and_keep_what_they_received(dividen
     shop.order(c4, "100")
     assert entry(shop, o2).status == QueueStatus.EXPIRED
     assert (shop.wallet(c2), shop.wallet(c3)) == (D("20.00"), D("20.00"))
+    assert audit_channel(shop.channel) == []
+
+
+def test_a_lifetime_switched_on_later_leaves_the_entries_queued_without_one(
+    dividend_shop, make_user
+):
+    # Entries that joined while queue_ttl_days was 0 have no lifetime; switching one on applies
+    # to the entries that join from then on.
+    shop = dividend_shop(queue_ttl_days="0")
+    c1, c2, c3 = (make_user() for _ in range(3))
+    o1 = shop.place(c1, "100")
+    shop.pay(o1)
+    configure_channel(
+        shop.channel.slug, "USD", {**shop.channel.config, "queue_ttl_days": "30"}, True
+    )
+    shop.channel.refresh_from_db()
+    assert shop.pay(shop.place(c2, "100")) == "confirmed"
+    assert entry(shop, o1).expires_at is None
+    # The pool's 20.00 from the first order and 20.00 from the second.
+    assert shop.wallet(c1) == D("40.00")
+    o3 = shop.place(c3, "100")
+    shop.pay(o3)
+    assert entry(shop, o3).expires_at == entry(shop, o3).created_at + datetime.timedelta(days=30)
+    assert shop.wallet(c1) == D("60.00")
+    assert expire_entries(shop.channel, timezone.now() + datetime.timedelta(days=31)) == 2
+    assert entry(shop, o1).status == QueueStatus.WAITING
     assert audit_channel(shop.channel) == []
 
 

@@ -185,8 +185,7 @@ def pay_queue(state: ChannelState, now: int, key: tuple, fx) -> int:
     then the next, until the pool is empty; even splits the pool equally (rounded down) among the
     first `even_k` waiting, each capped at what it still needs. Returns what was paid."""
     terms = state.terms
-    if terms.ttl:
-        expire_queue(state, now, fx)
+    expire_queue(state, now, fx)
     available = state.dividend_pool
     if available <= 0:
         return 0
@@ -195,7 +194,7 @@ def pay_queue(state: ChannelState, now: int, key: tuple, fx) -> int:
         # Closed entries never stay at the head, so the waiting ones are paid from there.
         paid = []
         for entry in queue:
-            if entry.status != WAITING:
+            if entry.status != WAITING or _expired(state, entry, now, fx):
                 continue
             pay = entry.target - entry.received
             if pay > available:
@@ -205,7 +204,8 @@ def pay_queue(state: ChannelState, now: int, key: tuple, fx) -> int:
             if available == 0:
                 break
     else:
-        head = list(islice((e for e in queue if e.status == WAITING), terms.even_k))
+        waiting = (e for e in queue if e.status == WAITING and not _expired(state, e, now, fx))
+        head = list(islice(waiting, terms.even_k))
         each = available // len(head) if head else 0
         paid = [(entry, min(entry.target - entry.received, each)) for entry in head]
     total = freed = 0
@@ -236,22 +236,33 @@ def pay_queue(state: ChannelState, now: int, key: tuple, fx) -> int:
     return total
 
 
+def _expired(state: ChannelState, entry: Entry, now: int, fx) -> bool:
+    """Whether waiting `entry` is past its lifetime; if so it leaves the queue unpaid now (what
+    it received stays). An entry that joined while entries had no lifetime (queue_ttl_days 0)
+    never expires, and one that joined with a lifetime keeps it when the setting changes."""
+    if entry.expires is None or entry.expires > now:
+        return False
+    entry.status = EXPIRED
+    state.waiting -= 1
+    state.open_entries[entry.member] -= 1
+    state.waiting_remaining -= entry.target - entry.received
+    fx.entry(entry, WAITING, now)
+    return True
+
+
 def expire_queue(state: ChannelState, now: int, fx) -> int:
-    """Waiting entries past their lifetime leave the queue unpaid; what they received stays.
-    Entries expire in queue order: all have the same lifetime."""
-    if not state.terms.ttl:
-        return 0
+    """Waiting entries past their lifetime leave the queue unpaid, from the head. With one
+    lifetime for all (the usual case) that is every one of them; after queue_ttl_days changed,
+    an entry behind one that lives longer expires when a payout reaches it (`pay_queue`) or at
+    the day's end (the store's settlement expires every entry past its lifetime)."""
     queue = state.queue
     expired = 0
-    while queue and (queue[0].status != WAITING or queue[0].expires <= now):
-        entry = queue.popleft()
-        if entry.status == WAITING:
-            entry.status = EXPIRED
-            state.waiting -= 1
-            state.open_entries[entry.member] -= 1
-            state.waiting_remaining -= entry.target - entry.received
+    while queue:
+        if queue[0].status == WAITING:
+            if not _expired(state, queue[0], now, fx):
+                break
             expired += 1
-            fx.entry(entry, WAITING, now)
+        queue.popleft()
     return expired
 
 
