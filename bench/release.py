@@ -43,11 +43,11 @@ def _populate(channel, members: int) -> None:
             "   END::numeric AS amount"
             "   FROM dividend_account a WHERE a.channel_id = %(ch)s"
             "   AND a.kind IN ('energy', 'contribution'))"
-            " INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-            " SELECT %(txn)s, id, unit, amount FROM legs"
-            " UNION ALL SELECT %(txn)s, s.id, s.unit, -(SELECT sum(amount) FROM legs l"
-            "   WHERE l.unit = s.unit) FROM dividend_account s WHERE s.channel_id = %(ch)s"
-            "   AND s.member_id IS NULL AND s.kind IN ('energy_issued', 'contribution_issued')",
+            " INSERT INTO dividend_transfer"
+            " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
+            " SELECT %(txn)s, s.id, l.id, l.unit, l.amount FROM legs l"
+            " JOIN dividend_account s ON s.channel_id = %(ch)s AND s.member_id IS NULL"
+            "   AND s.kind IN ('energy_issued', 'contribution_issued') AND s.unit = l.unit",
             {"ch": channel.pk, "txn": txn},
         )
         c.execute(
@@ -57,15 +57,18 @@ def _populate(channel, members: int) -> None:
         )
         txn = c.fetchone()[0]
         c.execute(
-            "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-            " SELECT %s, id, unit, CASE kind WHEN 'platform' THEN -%s::numeric ELSE %s::numeric END"
-            " FROM dividend_account WHERE channel_id = %s AND member_id IS NULL"
-            " AND kind IN ('platform', 'release_pool') AND unit = %s",
-            [txn, members * 3, members * 3, channel.pk, channel.currency],
+            "INSERT INTO dividend_transfer"
+            " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
+            " SELECT %s, p.id, r.id, p.unit, %s::numeric FROM dividend_account p"
+            " JOIN dividend_account r ON r.channel_id = p.channel_id AND r.member_id IS NULL"
+            "   AND r.kind = 'release_pool' AND r.unit = p.unit"
+            " WHERE p.channel_id = %s AND p.member_id IS NULL AND p.kind = 'platform'"
+            "   AND p.unit = %s",
+            [txn, members * 3, channel.pk, channel.currency],
         )
         c.execute("VACUUM ANALYZE dividend_account")
         c.execute("VACUUM ANALYZE dividend_member")
-        c.execute("VACUUM ANALYZE dividend_entry")
+        c.execute("VACUUM ANALYZE dividend_transfer")
 
 
 def run(members: int) -> dict:

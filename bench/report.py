@@ -4,33 +4,33 @@ paid orders over 90 days, against one scan of the channel's ledger entries."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from .common import progress, timed
 
 DAYS = 90
-# Members whose ledger entries one statement writes (12 entries each): a progress line each.
+# Members whose ledger transfers one statement writes (7 each): a progress line each.
 BATCH = 250_000
 
-# What confirming a member's one paid order leaves in the ledger: three postings and their legs,
-# as (posting, account, share of the order's amount). An account in lower case is the member's
-# own, in upper case the channel's.
+# What confirming a member's one paid order leaves in the ledger: three postings and their
+# transfers, as (posting, debit account, credit account, share of the order's amount). An account
+# in lower case is the member's own, in upper case the channel's.
 POSTINGS = ("order_funding", "order_rewards", "queue_payout")
 MEMBER_ACCOUNTS = {"points": "PTS", "energy": "ENERGY", "contribution": "CONTRIB", "wallet": None}
 SYSTEM_UNITS = {"POINTS_ISSUED": "PTS", "ENERGY_ISSUED": "ENERGY", "CONTRIBUTION_ISSUED": "CONTRIB"}
-LEGS = (
-    ("order_funding", "PLATFORM", "-0.35"),
-    ("order_funding", "DIVIDEND_POOL", "0.2"),
-    ("order_funding", "RELEASE_POOL", "0.1"),
-    ("order_funding", "POINTS_BACKING", "0.05"),
-    ("queue_payout", "DIVIDEND_POOL", "-0.2"),
-    ("queue_payout", "wallet", "0.2"),
-    ("order_rewards", "points", "1"),
-    ("order_rewards", "POINTS_ISSUED", "-1"),
-    ("order_rewards", "energy", "1"),
-    ("order_rewards", "ENERGY_ISSUED", "-1"),
-    ("order_rewards", "contribution", "1"),
-    ("order_rewards", "CONTRIBUTION_ISSUED", "-1"),
+TRANSFERS = (
+    ("order_funding", "PLATFORM", "DIVIDEND_POOL", "0.2"),
+    ("order_funding", "PLATFORM", "RELEASE_POOL", "0.1"),
+    ("order_funding", "PLATFORM", "POINTS_BACKING", "0.05"),
+    ("queue_payout", "DIVIDEND_POOL", "wallet", "0.2"),
+    ("order_rewards", "POINTS_ISSUED", "points", "1"),
+    ("order_rewards", "ENERGY_ISSUED", "energy", "1"),
+    ("order_rewards", "CONTRIBUTION_ISSUED", "contribution", "1"),
+)
+# The same as each account's lines: (posting, account, share), debits negative.
+LEGS = tuple(
+    leg
+    for posting, debit, credit, share in TRANSFERS
+    for leg in ((posting, debit, f"-{share}"), (posting, credit, share))
 )
 # Member i (1..N) pays AMOUNT and joins on day i % DAYS; its id, its accounts', its order's and
 # its postings' are at fixed offsets from the first id of a block reserved for each table.
@@ -49,15 +49,12 @@ def _unit_sql(account: str) -> str:
     return f"'{unit}'" if unit else "%(cur)s"
 
 
-def _check_legs(currency: str) -> None:
-    """Every posting of LEGS balances in each unit, as the ledger's trigger would insist."""
-    totals: dict = {}
-    for posting, account, share in LEGS:
-        key = (posting, _unit(account, currency))
-        totals[key] = totals.get(key, Decimal(0)) + Decimal(share)
-    unbalanced = {key: total for key, total in totals.items() if total}
-    if unbalanced:
-        raise AssertionError(f"the report's set-up postings do not balance: {unbalanced}")
+def _check_units(currency: str) -> None:
+    """Every transfer of TRANSFERS is between two accounts of one unit, as the ledger's trigger
+    would insist."""
+    mixed = [t for t in TRANSFERS if _unit(t[1], currency) != _unit(t[2], currency)]
+    if mixed:
+        raise AssertionError(f"the report's set-up transfers mix units: {mixed}")
 
 
 def _reserve(c, table: str, count: int) -> int:
@@ -80,7 +77,7 @@ def _populate(channel, size: int) -> None:
     from django.db import connection
 
     currency = channel.currency
-    _check_legs(currency)
+    _check_units(currency)
     today = datetime.date.today()
     system = {
         kind.upper(): pk
@@ -157,28 +154,33 @@ def _populate(channel, size: int) -> None:
                 f" CROSS JOIN LATERAL (VALUES {kinds_of_posting}) AS t(n, kind, key)",
                 p,
             )
-            # (posting, member account index or NULL, channel account id or NULL, unit, amount):
-            # the amount refers to i, so each member's legs come out together, in posting order.
-            legs = ", ".join(
-                f"({POSTINGS.index(posting)}, "
-                + (
-                    f"{kinds.index(account)}, NULL::bigint"
-                    if account in MEMBER_ACCOUNTS
-                    else f"NULL::int, {system[account]}"
-                )
-                + f", {_unit_sql(account)}, {share}::numeric * {AMOUNT})"
-                for posting, account, share in LEGS
+
+            # (posting, debit and credit: member account index or NULL, channel account id or
+            # NULL, unit, amount): the amount refers to i, so each member's transfers come out
+            # together, in posting order.
+            def account_sql(account):
+                if account in MEMBER_ACCOUNTS:
+                    return f"{kinds.index(account)}, NULL::bigint"
+                return f"NULL::int, {system[account]}"
+
+            moves = ", ".join(
+                f"({POSTINGS.index(posting)}, {account_sql(debit)}, {account_sql(credit)},"
+                f" {_unit_sql(credit)}, {share}::numeric * {AMOUNT})"
+                for posting, debit, credit, share in TRANSFERS
             )
             for low in range(1, size + 1, BATCH):
                 high = min(low + BATCH - 1, size)
-                progress(f"ledger entries of orders {low}-{high} ({(high - low + 1) * len(LEGS)})")
+                count = (high - low + 1) * len(TRANSFERS)
+                progress(f"ledger transfers of orders {low}-{high} ({count})")
                 c.execute(
-                    "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
+                    "INSERT INTO dividend_transfer"
+                    " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
                     " SELECT %(t0)s + (i - 1) * %(n_txn)s + l.posting,"
-                    " coalesce(%(a0)s + (i - 1) * %(n_acc)s + l.account, l.system), l.unit,"
-                    " l.amount FROM generate_series(%(low)s, %(high)s) AS i"
-                    f" CROSS JOIN LATERAL (VALUES {legs})"
-                    " AS l(posting, account, system, unit, amount)",
+                    " coalesce(%(a0)s + (i - 1) * %(n_acc)s + l.debit, l.debit_system),"
+                    " coalesce(%(a0)s + (i - 1) * %(n_acc)s + l.credit, l.credit_system),"
+                    " l.unit, l.amount FROM generate_series(%(low)s, %(high)s) AS i"
+                    f" CROSS JOIN LATERAL (VALUES {moves})"
+                    " AS l(posting, debit, debit_system, credit, credit_system, unit, amount)",
                     {**p, "low": low, "high": high},
                 )
             progress("the channel's accounts: balances of the legs on them")

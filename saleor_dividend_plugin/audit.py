@@ -24,8 +24,8 @@ class Problem:
 
 
 INVARIANTS = {
-    "1-balanced": "every transaction balances per unit",
-    "2-balances": "each balance equals the sum of its entries",
+    "1-balanced": "every transaction balances per unit (each transfer in its accounts' unit)",
+    "2-balances": "each balance equals the sum of its entries (its transfers' sides)",
     "3-non-negative": "member balances and pools are never negative",
     "4-funding": "platform funding = member payouts + pools - write-offs",
     "5-queue": "no queue entry receives more than its target; the queue is FIFO by confirmation",
@@ -87,22 +87,31 @@ def audit_channel(channel: Channel) -> list[Problem]:
         if rows:
             problems.append(Problem(invariant, message, rows))
 
+    # A transfer takes from one account what it gives another, so a posting balances by
+    # construction; what remains to check is that both accounts are in the transfer's unit and
+    # in the posting's channel (the ledger trigger and the accounts' channel keep both).
     check(
         "1-balanced",
-        "transactions that do not balance (transaction id, unit, off by)",
+        "transfers whose unit is not both accounts' unit (transfer id, unit, debit, credit)",
         _rows(
-            "SELECT e.transaction_id, e.unit, sum(e.amount) FROM dividend_entry e"
-            " JOIN dividend_transaction t ON t.id = e.transaction_id WHERE t.channel_id = %s"
-            " GROUP BY 1, 2 HAVING sum(e.amount) <> 0",
+            "SELECT x.id, x.unit, d.unit, c.unit FROM dividend_transfer x"
+            " JOIN dividend_transaction t ON t.id = x.transaction_id"
+            " JOIN dividend_account d ON d.id = x.debit_account_id"
+            " JOIN dividend_account c ON c.id = x.credit_account_id"
+            " WHERE t.channel_id = %s AND (d.unit <> x.unit OR c.unit <> x.unit)",
             [cid],
         ),
     )
     check(
         "1-balanced",
-        "entries whose unit is not their account's",
+        "transfers with an account of another channel (transfer id, debit's, credit's channel)",
         _rows(
-            "SELECT e.id, e.unit, a.unit FROM dividend_entry e JOIN dividend_account a"
-            " ON a.id = e.account_id WHERE a.channel_id = %s AND a.unit <> e.unit",
+            "SELECT x.id, d.channel_id, c.channel_id FROM dividend_transfer x"
+            " JOIN dividend_transaction t ON t.id = x.transaction_id"
+            " LEFT JOIN dividend_account d ON d.id = x.debit_account_id"
+            " LEFT JOIN dividend_account c ON c.id = x.credit_account_id"
+            " WHERE t.channel_id = %s AND (d.channel_id IS DISTINCT FROM t.channel_id"
+            "   OR c.channel_id IS DISTINCT FROM t.channel_id)",
             [cid],
         ),
     )

@@ -376,10 +376,11 @@ class ChannelSlice:
         return self.accounts.system(account).pk
 
     def write_postings(self, orders: dict, day: datetime.date) -> dict[str, int]:
-        """Every transfer the kernel made, as the ledger's postings: one per idempotency key
-        (the transfer's key less its leg number, or a request's own key), with its entries
-        merged per account. `orders` maps an order's ref to its record (the posting's order and
-        member). Returns the transactions' ids by key."""
+        """Every transfer the kernel made, in the ledger: a posting per idempotency key (the
+        transfer's key less its leg number, or a request's own key) and one row per transfer,
+        those between the same two accounts of a posting merged (a payout to a member's two
+        queue entries is one movement). `orders` maps an order's ref to its record (the
+        posting's order and member). Returns the transactions' ids by key."""
         transfers = self.fx.transfers
         postings: dict[str, dict] = {}
         for t in transfers:
@@ -399,13 +400,11 @@ class ChannelSlice:
                     "order": record.pk if record is not None else None,
                     "member": request[1] if request is not None else member_id,
                     "memo": request[2] if request is not None else "",
-                    "legs": defaultdict(Decimal),
+                    "moved": defaultdict(Decimal),
                 }
-            legs = posting["legs"]
-            amount = self.decimal(t.amount, t.unit)
             unit = _LEDGER_UNITS.get(t.unit, self.currency)
-            legs[(self.account_id(t.debit), unit)] -= amount
-            legs[(self.account_id(t.credit), unit)] += amount
+            pair = (self.account_id(t.debit), self.account_id(t.credit), unit)
+            posting["moved"][pair] += self.decimal(t.amount, t.unit)
         # A confirmation is posted even when every amount rounds to zero (an order of a cent):
         # the audit finds each confirmed order's funding and rewards exactly once.
         for key, code, record in self.confirmations:
@@ -415,7 +414,7 @@ class ChannelSlice:
                     "order": record.pk,
                     "member": record.member_id if code in _MEMBER_CODES else None,
                     "memo": "",
-                    "legs": {},
+                    "moved": {},
                 }
         if not postings:
             return {}
@@ -444,18 +443,21 @@ class ChannelSlice:
                 # The state said these had not happened; the ledger says they had.
                 posted = sorted(set(keys) - ids.keys())[:3]
                 raise RuntimeError(f"postings already made: {posted}")
-            txn, account, unit, amount = [], [], [], []
+            txn, debit, credit, unit, amount = [], [], [], [], []
             for key in keys:
-                for (account_id, leg_unit), leg in postings[key]["legs"].items():
-                    if leg:
+                for (debit_id, credit_id, moved_unit), moved in postings[key]["moved"].items():
+                    if moved:
                         txn.append(ids[key])
-                        account.append(account_id)
-                        unit.append(leg_unit)
-                        amount.append(leg)
+                        debit.append(debit_id)
+                        credit.append(credit_id)
+                        unit.append(moved_unit)
+                        amount.append(moved)
             cursor.execute(
-                "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-                " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[])",
-                [txn, account, unit, amount],
+                "INSERT INTO dividend_transfer"
+                " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
+                " SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[],"
+                " %s::numeric[])",
+                [txn, debit, credit, unit, amount],
             )
         return ids
 

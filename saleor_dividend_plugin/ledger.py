@@ -1,4 +1,5 @@
-"""The one way to move value: `post`. Everything a member earns, spends or loses is a posting."""
+"""Postings by hand (`post`) and the channel's accounts. The ledger keeps one row per movement, a
+transfer from a debit account to a credit account (models.Transfer)."""
 
 from __future__ import annotations
 
@@ -116,8 +117,9 @@ def post(
 ) -> LedgerTransaction | None:
     """Post a balanced transaction once. Returns None when `key` was posted before (a replay).
 
-    Legs with a zero amount are dropped; legs on the same account are merged. The database checks
-    the balance again, keeps the materialized balances and refuses a member balance below zero.
+    Legs with a zero amount are dropped; legs on the same account are merged; the legs are
+    written as transfers (`transfers_from_legs`). The database keeps the materialized balances
+    and refuses a member balance below zero.
     `savepoint=False` suits callers whose whole unit of work fails with the posting anyway.
     """
     merged: dict[int, list] = {}
@@ -134,7 +136,9 @@ def post(
     if off:
         raise UnbalancedPosting(f"posting {key!r} does not balance: {off}")
     entries = [(account, amount) for account, amount in merged.values() if amount != 0]
-    # The transaction and its entries in one statement: one round trip, and the entries are
+    transfers = transfers_from_legs([(a.pk, a.unit, amount) for a, amount in entries])
+    columns = [list(column) for column in zip(*transfers, strict=True)] or [[], [], [], []]
+    # The transaction and its transfers in one statement: one round trip, and the transfers are
     # written only when the key is new.
     with transaction.atomic(savepoint=savepoint), connection.cursor() as cursor:
         cursor.execute(
@@ -142,9 +146,11 @@ def post(
             " (channel_id, key, kind, day, order_id, member_id, memo, created_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (key) DO NOTHING RETURNING id),"
-            " legs AS (INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-            " SELECT txn.id, leg.account_id, leg.unit, leg.amount FROM txn,"
-            " unnest(%s::bigint[], %s::varchar[], %s::numeric[]) AS leg(account_id, unit, amount))"
+            " moved AS (INSERT INTO dividend_transfer"
+            " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
+            " SELECT txn.id, t.debit, t.credit, t.unit, t.amount FROM txn,"
+            " unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[])"
+            " AS t(debit, credit, unit, amount))"
             " SELECT id FROM txn",
             [
                 channel.pk,
@@ -155,9 +161,7 @@ def post(
                 getattr(member, "pk", None),
                 memo[:255],
                 timezone.now(),
-                [account.pk for account, _ in entries],
-                [account.unit for account, _ in entries],
-                [amount for _, amount in entries],
+                *columns,
             ],
         )
         row = cursor.fetchone()
@@ -172,6 +176,30 @@ def post(
     return LedgerTransaction(
         pk=row[0], channel=channel, key=key, kind=kind, day=day, order=order, member=member
     )
+
+
+Leg = tuple[int, str, Decimal]
+
+
+def transfers_from_legs(legs: list[Leg]) -> list[tuple[int, int, str, Decimal]]:
+    """Balanced legs `(account, unit, amount)` (debits negative) as transfers `(debit account,
+    credit account, unit, amount)`: per unit, the debits and the credits laid end to end in the
+    legs' order, each overlap of a debit with a credit one transfer. One debit and n credits give
+    n transfers. The data migration to transfers (sql/transfers.sql) splits the old legs the same
+    way."""
+    transfers = []
+    for unit in dict.fromkeys(unit for _, unit, _ in legs):
+        debits = [[account, -amount] for account, u, amount in legs if u == unit and amount < 0]
+        credits = [[account, amount] for account, u, amount in legs if u == unit and amount > 0]
+        d = c = 0
+        while d < len(debits) and c < len(credits):
+            amount = min(debits[d][1], credits[c][1])
+            transfers.append((debits[d][0], credits[c][0], unit, amount))
+            debits[d][1] -= amount
+            credits[c][1] -= amount
+            d += debits[d][1] == 0
+            c += credits[c][1] == 0
+    return transfers
 
 
 def already_posted(key: str) -> bool:

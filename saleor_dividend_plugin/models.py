@@ -117,10 +117,10 @@ class Account(models.Model):
     )
     kind = models.CharField(max_length=24, choices=AccountKind.choices)
     unit = models.CharField(max_length=8)
-    # Kept by the database from the entries (sql/ledger.sql, sql/ledger_bulk.sql,
-    # sql/pool_figures.sql); never written by Python. `total_in` and `total_out` are what the
-    # entries put in and took out (balance = total_in - total_out): public figures such as what
-    # the dividend pool has received are read from here, not summed over the entries.
+    # Kept by the database from the transfers (sql/transfers.sql); never written by Python.
+    # `total_in` and `total_out` are what the transfers put in and took out (balance = total_in -
+    # total_out): public figures such as what the dividend pool has received are read from here,
+    # not summed over the history.
     balance = models.DecimalField(default=Decimal(0), **MONEY)
     total_in = models.DecimalField(default=Decimal(0), **MONEY)
     total_out = models.DecimalField(default=Decimal(0), **MONEY)
@@ -150,7 +150,8 @@ class Account(models.Model):
 
 
 class LedgerTransaction(models.Model):
-    """One posting. Its entries sum to zero per unit; `key` makes it happen at most once."""
+    """One posting: its transfers (a balanced whole by construction); `key` makes it happen at
+    most once."""
 
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=200, unique=True)
@@ -176,38 +177,65 @@ class LedgerTransaction(models.Model):
         ]
 
 
-class Entry(models.Model):
-    # Both references are checked once per statement by the ledger trigger, not once per row by
-    # foreign keys (sql/ledger_bulk.sql); the trigger also holds (account, unit) to the account's
-    # own unit. Indexes below: (transaction, id) tells the trigger in O(1) whether a transaction
-    # already had entries before the current statement; (account, transaction) serves account
-    # look-ups.
+class Transfer(models.Model):
+    """One movement: `amount` (> 0) of `unit` leaves the debit account and reaches the credit
+    account, so every posting balances by construction (TigerBeetle's shape). A posting's
+    transfers are written by one statement; the ledger trigger (sql/transfers.sql) keeps the two
+    balances and refuses an account of another unit. Both references are checked once per
+    statement there, not once per row by foreign keys; whole points are checked there too.
+    Indexes: (transaction, id) tells the
+    trigger in O(1) whether a posting already had transfers; the account indexes serve a member's
+    history and the audit."""
+
     transaction = models.ForeignKey(
         LedgerTransaction,
         on_delete=models.PROTECT,
-        related_name="entries",
+        related_name="transfers",
         db_index=False,
         db_constraint=False,
     )
-    account = models.ForeignKey(
-        Account,
-        on_delete=models.PROTECT,
-        related_name="entries",
-        db_constraint=False,
-        db_index=False,
+    debit_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    credit_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     unit = models.CharField(max_length=8)
     amount = models.DecimalField(**MONEY)
 
     class Meta:
-        db_table = "dividend_entry"
+        db_table = "dividend_transfer"
         constraints = [
-            models.CheckConstraint(condition=~Q(amount=0), name="dividend_entry_not_zero"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dividend_transfer_positive"),
+            models.CheckConstraint(
+                condition=~Q(debit_account=F("credit_account")),
+                name="dividend_transfer_two_accounts",
+            ),
         ]
         indexes = [
-            models.Index(fields=["account", "transaction"], name="dividend_entry_account"),
-            models.Index(fields=["transaction", "id"], name="dividend_entry_transaction"),
+            models.Index(fields=["transaction", "id"], name="dividend_transfer_transaction"),
+            models.Index(fields=["debit_account", "id"], name="dividend_transfer_debit"),
+            models.Index(fields=["credit_account", "id"], name="dividend_transfer_credit"),
         ]
+
+
+class Entry(models.Model):
+    """A transfer as one of its accounts sees it: the credit side adds `amount`, the debit side
+    takes it (a negative amount). A view over the transfers (`dividend_entry`), so that a
+    member's history, the audit and the reports read an account's lines as they always did; the
+    ledger itself keeps one row per movement. The id is the transfer's id times two, plus one on
+    the debit side: unique, and in posting order."""
+
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.DO_NOTHING, related_name="entries"
+    )
+    account = models.ForeignKey(Account, on_delete=models.DO_NOTHING, related_name="entries")
+    unit = models.CharField(max_length=8)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        db_table = "dividend_entry"
+        managed = False
 
 
 class OrderStatus(models.TextChoices):

@@ -64,7 +64,7 @@ def run_release(channel: Channel, day: datetime.date, key: str) -> ReleaseResult
     tier_values = ", ".join(["(%s, %s::numeric)"] * len(config.tiers))
     tier_params = [p for t in config.tiers for p in (t.code, t.release_weight)]
     with connection.cursor() as cursor:
-        # For this transaction only: the ledger trigger sums and sorts two entries per member;
+        # For this transaction only: the ledger trigger sums and sorts two transfers per member;
         # with the default 4 MB that spills to disk from a few hundred thousand members on.
         cursor.execute("SELECT set_config('work_mem', '64MB', true)")
         cursor.execute("DROP TABLE IF EXISTS dividend_release_calc")
@@ -123,22 +123,16 @@ def run_release(channel: Channel, day: datetime.date, key: str) -> ReleaseResult
             [channel.pk, key, day, f"release of {day}", now],
         )
         txn = cursor.fetchone()[0]
-        # One statement for all legs: the ledger trigger checks that it balances per unit.
+        # Two transfers per member in one statement: the pool to the wallet, the energy back to
+        # where it was issued from. The ledger trigger applies them to the balances set-based.
         cursor.execute(
-            "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-            " SELECT %(txn)s, %(pool)s, %(cur)s, -%(total)s::numeric"
-            " UNION ALL SELECT %(txn)s, %(issued)s, 'ENERGY', %(total)s::numeric"
-            " UNION ALL SELECT %(txn)s, wallet_account, %(cur)s, amount"
+            "INSERT INTO dividend_transfer"
+            " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
+            " SELECT %(txn)s, %(pool)s, wallet_account, %(cur)s, amount"
             "   FROM dividend_release_calc WHERE amount > 0"
-            " UNION ALL SELECT %(txn)s, energy_account, 'ENERGY', -amount"
+            " UNION ALL SELECT %(txn)s, energy_account, %(issued)s, 'ENERGY', amount"
             "   FROM dividend_release_calc WHERE amount > 0",
-            {
-                "txn": txn,
-                "pool": pool.pk,
-                "issued": issued.pk,
-                "cur": channel.currency,
-                "total": released,
-            },
+            {"txn": txn, "pool": pool.pk, "issued": issued.pk, "cur": channel.currency},
         )
         cursor.execute(
             "INSERT INTO dividend_release"

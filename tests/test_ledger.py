@@ -1,13 +1,21 @@
-"""The ledger's rules are kept by PostgreSQL, not only by `post`."""
+"""The ledger's rules are kept by PostgreSQL, not only by `post`: one row per transfer, from a debit
+account to a credit account."""
 
 from decimal import Decimal as D
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from saleor_dividend_plugin.ledger import Accounts, UnbalancedPosting, channel_day, post
+from saleor_dividend_plugin.audit import audit_channel
+from saleor_dividend_plugin.ledger import (
+    Accounts,
+    UnbalancedPosting,
+    channel_day,
+    post,
+    transfers_from_legs,
+)
 from saleor_dividend_plugin.members import member_for
-from saleor_dividend_plugin.models import Account, AccountKind, Entry, LedgerTransaction
+from saleor_dividend_plugin.models import Account, AccountKind, Entry, LedgerTransaction, Transfer
 
 
 @pytest.fixture
@@ -15,7 +23,8 @@ def accounts(channel):
     return Accounts(channel)
 
 
-def _raw_posting(channel, key, legs):
+def _raw_posting(channel, key, transfers):
+    """A posting written as raw transfers `(debit account, credit account, unit, amount)`."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
@@ -23,25 +32,42 @@ def _raw_posting(channel, key, legs):
             [channel.pk, key],
         )
         txn = cursor.fetchone()[0]
-        values = ", ".join(["(%s, %s, %s, %s)"] * len(legs))
-        params = [p for account, amount in legs for p in (txn, account.pk, account.unit, amount)]
-        cursor.execute(
-            "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-            f" VALUES {values}",
-            params,
-        )
+        _raw_transfers(cursor, txn, transfers)
     return txn
 
 
-def test_database_refuses_a_posting_that_does_not_balance(channel, accounts):
+def _raw_transfers(cursor, txn, transfers):
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(transfers))
+    params = [
+        p
+        for debit, credit, unit, amount in transfers
+        for p in (txn, debit.pk, credit.pk, unit, amount)
+    ]
+    cursor.execute(
+        "INSERT INTO dividend_transfer"
+        " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
+        f" VALUES {values}",
+        params,
+    )
+
+
+@pytest.mark.parametrize(
+    "amount, same_account, constraint",
+    [
+        (D(0), False, "dividend_transfer_positive"),
+        (D(-5), False, "dividend_transfer_positive"),
+        (D(5), True, "dividend_transfer_two_accounts"),
+    ],
+)
+def test_a_transfer_moves_a_positive_amount_between_two_accounts(
+    channel, accounts, amount, same_account, constraint
+):
+    # A posting balances by construction: each row takes from one account what it gives another.
     platform = accounts.system(AccountKind.PLATFORM)
-    pool = accounts.system(AccountKind.DIVIDEND_POOL)
-    with (
-        pytest.raises(IntegrityError, match="does not balance in USD: off by 1"),
-        transaction.atomic(),
-    ):
-        _raw_posting(channel, "bad", [(platform, D("-10")), (pool, D("11"))])
-    assert pool.__class__.objects.get(pk=pool.pk).balance == 0
+    pool = platform if same_account else accounts.system(AccountKind.DIVIDEND_POOL)
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        _raw_posting(channel, "bad", [(platform, pool, "USD", amount)])
+    assert Account.objects.get(pk=pool.pk).balance == 0
     assert not LedgerTransaction.objects.filter(key="bad").exists()
 
 
@@ -65,16 +91,52 @@ def test_balanced_posting_moves_balances_once_and_replay_is_a_no_op(channel, acc
     assert first is not None and again is None
     assert Account.objects.get(pk=pool.pk).balance == D("12.34")
     assert Account.objects.get(pk=platform.pk).balance == D("-12.34")
-    assert Entry.objects.filter(transaction__key="fund:1").count() == 2
+    [moved] = Transfer.objects.filter(transaction__key="fund:1")
+    assert (moved.debit_account_id, moved.credit_account_id, moved.amount) == (
+        platform.pk,
+        pool.pk,
+        D("12.34"),
+    )
+    # The account lines (a view of the transfers): one per side.
+    assert sorted(
+        Entry.objects.filter(transaction__key="fund:1").values_list("account_id", "amount")
+    ) == sorted([(platform.pk, D("-12.34")), (pool.pk, D("12.34"))])
+    totals = Account.objects.get(pk=pool.pk)
+    assert (totals.total_in, totals.total_out) == (D("12.34"), 0)
 
 
-def test_entries_and_transactions_are_append_only(channel, accounts):
+def test_legs_become_one_transfer_per_overlap_of_a_debit_with_a_credit(channel, accounts):
+    platform = accounts.system(AccountKind.PLATFORM)
+    pool = accounts.system(AccountKind.DIVIDEND_POOL)
+    release = accounts.system(AccountKind.RELEASE_POOL)
+    backing = accounts.system(AccountKind.POINTS_BACKING)
+    legs = [(platform, D(-10)), (pool, D(6)), (release, D(3)), (backing, D(1))]
+    post(channel, "fund:2", "test", legs, day=channel.created_at.date())
+    assert sorted(
+        Transfer.objects.filter(transaction__key="fund:2").values_list(
+            "debit_account_id", "credit_account_id", "amount"
+        )
+    ) == sorted(
+        [(platform.pk, pool.pk, 6), (platform.pk, release.pk, 3), (platform.pk, backing.pk, 1)]
+    )
+    assert [Account.objects.get(pk=a.pk).balance for a, _ in legs] == [D(-10), 6, 3, 1]
+    # Two debits and two credits that do not pair up one to one.
+    assert transfers_from_legs(
+        [(1, "USD", D(-5)), (2, "USD", D(-5)), (3, "USD", D(7)), (4, "USD", D(3))]
+    ) == [
+        (1, 3, "USD", D(5)),
+        (2, 3, "USD", D(2)),
+        (2, 4, "USD", D(3)),
+    ]
+
+
+def test_transfers_and_transactions_are_append_only(channel, accounts):
     platform = accounts.system(AccountKind.PLATFORM)
     pool = accounts.system(AccountKind.DIVIDEND_POOL)
     post(channel, "x", "test", [(platform, D(-5)), (pool, D(5))], day=channel.created_at.date())
     for statement in (
-        "UPDATE dividend_entry SET amount = amount * 2",
-        "DELETE FROM dividend_entry",
+        "UPDATE dividend_transfer SET amount = amount * 2",
+        "DELETE FROM dividend_transfer",
         "UPDATE dividend_transaction SET kind = 'other'",
         "DELETE FROM dividend_transaction",
     ):
@@ -83,19 +145,28 @@ def test_entries_and_transactions_are_append_only(channel, accounts):
                 cursor.execute(statement)
 
 
-def test_entries_cannot_be_added_to_an_existing_transaction(channel, accounts):
+def test_transfers_cannot_be_added_to_an_existing_transaction(channel, accounts):
     platform = accounts.system(AccountKind.PLATFORM)
     pool = accounts.system(AccountKind.DIVIDEND_POOL)
     txn = post(
         channel, "y", "test", [(platform, D(-5)), (pool, D(5))], day=channel.created_at.date()
     )
-    with pytest.raises(IntegrityError, match="already has entries"), transaction.atomic():
-        Entry.objects.bulk_create(
+    with pytest.raises(IntegrityError, match="already has transfers"), transaction.atomic():
+        Transfer.objects.bulk_create(
             [
-                Entry(transaction_id=txn.pk, account=platform, unit="USD", amount=D(-1)),
-                Entry(transaction_id=txn.pk, account=pool, unit="USD", amount=D(1)),
+                Transfer(
+                    transaction_id=txn.pk,
+                    debit_account=platform,
+                    credit_account=pool,
+                    unit="USD",
+                    amount=D(1),
+                )
             ]
         )
+    assert Account.objects.get(pk=pool.pk).balance == 5
+    # The lines are a view of the transfers: they cannot be written either.
+    with pytest.raises(DatabaseError, match="cannot insert into view"), transaction.atomic():
+        Entry.objects.create(transaction_id=txn.pk, account=pool, unit="USD", amount=D(1))
 
 
 def test_balances_cannot_be_written_directly(channel, accounts):
@@ -115,22 +186,20 @@ def test_member_balance_never_goes_below_zero(channel, accounts, make_user):
     assert Account.objects.get(pk=wallet.pk).balance == 0
 
 
-def test_entry_unit_must_be_its_accounts_unit(channel, accounts):
+def test_a_transfer_unit_must_be_both_accounts_unit(channel, accounts):
     platform = accounts.system(AccountKind.PLATFORM)
     points = accounts.system(AccountKind.POINTS_ISSUED)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        _raw_posting(channel, "units", [(platform, D(-1)), (points, D(1))])
-        # the legs balance in numbers but not per unit: PTS is not USD
-    fake = Account(pk=points.pk, unit="USD")
+    # USD into a PTS account.
     with pytest.raises(IntegrityError, match="has another unit"), transaction.atomic():
-        _raw_posting(channel, "units2", [(platform, D(-1)), (fake, D(1))])
+        _raw_posting(channel, "units", [(platform, points, "USD", D(1))])
     missing = Account(pk=10**9, unit="USD")
     with pytest.raises(IntegrityError, match="does not exist"), transaction.atomic():
-        _raw_posting(channel, "units3", [(platform, D(-1)), (missing, D(1))])
-    assert not Entry.objects.exists()
+        _raw_posting(channel, "units3", [(platform, missing, "USD", D(1))])
+    assert not Transfer.objects.exists()
+    assert Account.objects.get(pk=platform.pk).balance == 0
 
 
-def test_entries_need_their_transaction(channel, accounts):
+def test_transfers_need_their_transaction(channel, accounts):
     platform = accounts.system(AccountKind.PLATFORM)
     pool = accounts.system(AccountKind.DIVIDEND_POOL)
     with (
@@ -138,11 +207,7 @@ def test_entries_need_their_transaction(channel, accounts):
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute(
-            "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-            " VALUES (999999, %s, 'USD', -1), (999999, %s, 'USD', 1)",
-            [platform.pk, pool.pk],
-        )
+        _raw_transfers(cursor, 999999, [(platform, pool, "USD", D(1))])
 
 
 def test_an_account_with_entries_cannot_go_away_or_change_unit(channel, accounts):
@@ -178,3 +243,22 @@ def test_points_are_whole(channel, accounts, make_user):
             ],
             day=channel.created_at.date(),
         )
+
+
+def test_the_audit_flags_a_transfer_in_another_unit_or_channel(channel, accounts, make_shop):
+    platform = accounts.system(AccountKind.PLATFORM)
+    points = accounts.system(AccountKind.POINTS_ISSUED)
+    other = Accounts(make_shop(slug="other").channel).system(AccountKind.DIVIDEND_POOL)
+    # With the ledger's triggers off for this transaction, as a hand-made INSERT in a database
+    # console could.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        _raw_posting(channel, "units", [(platform, points, "USD", D(1))])
+        _raw_posting(channel, "channels", [(platform, other, "USD", D(2))])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    flagged = [p for p in audit_channel(channel) if p.invariant == "1-balanced"]
+    assert [p.message.split(" (")[0] for p in flagged] == [
+        "transfers whose unit is not both accounts' unit",
+        "transfers with an account of another channel",
+    ]
+    assert [len(p.rows) for p in flagged] == [1, 1]

@@ -134,12 +134,11 @@ def add_members(channel, day, count: int, budget: Decimal) -> None:
             "            FROM dividend_account a JOIN dividend_member m ON m.id = a.member_id"
             "            WHERE m.channel_id = %(channel)s AND m.referral_code LIKE %(codes)s"
             "            AND a.kind IN ('energy', 'contribution'))"
-            " INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-            " SELECT txn.id, g.id, g.unit, g.amount FROM txn, grant_ g"
-            " UNION ALL SELECT txn.id, i.id, i.unit, -(SELECT sum(amount) FROM grant_"
-            "   WHERE unit = i.unit) FROM txn, dividend_account i WHERE i.id IN (%(e)s, %(c)s)"
-            " UNION ALL SELECT txn.id, %(platform)s, %(cur)s, -%(budget)s FROM txn"
-            " UNION ALL SELECT txn.id, %(pool)s, %(cur)s, %(budget)s FROM txn",
+            " INSERT INTO dividend_transfer"
+            " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
+            " SELECT txn.id, i.id, g.id, g.unit, g.amount FROM txn, grant_ g"
+            " JOIN dividend_account i ON i.id IN (%(e)s, %(c)s) AND i.unit = g.unit"
+            " UNION ALL SELECT txn.id, %(platform)s, %(pool)s, %(cur)s, %(budget)s FROM txn",
             {
                 "channel": channel.pk,
                 "day": day,

@@ -16,13 +16,17 @@ from django.db.migrations.executor import MigrationExecutor
 
 from saleor_dividend_plugin import lifecycle, points, wallet
 from saleor_dividend_plugin.audit import audit_channel
+from saleor_dividend_plugin.ledger import Accounts, transfers_from_legs
 from saleor_dividend_plugin.models import (
     Account,
+    AccountKind,
+    Entry,
     LedgerTransaction,
     OrderEvent,
     OrderRecord,
     OrderStatus,
     Release,
+    Transfer,
     Withdrawal,
 )
 from saleor_dividend_plugin.settlement import settle_due
@@ -127,4 +131,104 @@ def test_a_store_upgraded_with_order_events_waiting_keeps_its_books_and_applies_
     assert shop.record(waiting).status == OrderStatus.CONFIRMED
     assert shop.record(waiting).amount == D("40.00")
     assert first.order_id in {r[0] for r in before["orders"]}
+    assert audit_channel(shop.channel) == []
+
+
+# The version that kept one ledger row per leg.
+LEG_ROWS = "0007_order_events_name_the_order"
+
+
+def lines(channel) -> dict:
+    """Each posting's lines netted per account: what it did to each balance."""
+    netted: dict = {}
+    for txn, account, amount in Entry.objects.filter(transaction__channel=channel).values_list(
+        "transaction__key", "account_id", "amount"
+    ):
+        netted[(txn, account)] = netted.get((txn, account), 0) + amount
+    return {key: amount for key, amount in netted.items() if amount}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_store_upgraded_to_one_row_per_transfer_keeps_every_balance_and_posting(
+    make_shop, make_user, clock
+):
+    shop = make_shop(withdrawals_enabled="true", min_withdrawal="1", points_min_redemption="10")
+    alice, bob = make_user("alice"), make_user("bob")
+    day = datetime.datetime(2025, 3, 10, 9, tzinfo=datetime.UTC)
+    clock.set(day)
+    shop.order(alice, "100")
+    second = shop.order(bob, "300")
+    shop.refund(services.StoreOrder.objects.get(pk=second.order_id), "30")
+    clock.set(day + datetime.timedelta(days=1))
+    [settled] = settle_due(shop.channel)
+    assert settled.released > 0
+    member = shop.member(alice)
+    points.redeem(member, 50, key="upgrade-redeem")
+    withdrawal = wallet.request_withdrawal(member, "5", "IBAN DE00 0000", key="upgrade-withdraw")
+    wallet.decide_withdrawal(withdrawal.pk, approve=True, staff="owner")
+    newest = latest()
+    accounts = Accounts(shop.channel)
+    platform = accounts.system(AccountKind.PLATFORM)
+    pool = accounts.system(AccountKind.RELEASE_POOL)
+    issued = accounts.system(AccountKind.ENERGY_ISSUED)
+    alice_wallet = accounts.member(member, AccountKind.WALLET)
+    alice_energy = accounts.member(member, AccountKind.ENERGY)
+
+    migrate(LEG_ROWS)
+    try:
+        # A posting as the previous version wrote it: its legs merged per account, one debit
+        # leg paying two credits in one unit and one leg each in another unit.
+        legs = [
+            (platform.pk, "USD", D("-7.50")),
+            (pool.pk, "USD", D("5.25")),
+            (alice_wallet.pk, "USD", D("2.25")),
+            (issued.pk, "ENERGY", D("-3")),
+            (alice_energy.pk, "ENERGY", D("3")),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
+                " VALUES (%s, 'old-shape', 'test_grant', %s, '', now()) RETURNING id",
+                [shop.channel.pk, day.date()],
+            )
+            txn = cursor.fetchone()[0]
+            cursor.execute(
+                "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
+                " SELECT %s, * FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[])",
+                [txn, *(list(column) for column in zip(*legs, strict=True))],
+            )
+            cursor.execute("SELECT count(*) FROM dividend_entry")
+            leg_rows = cursor.fetchone()[0]
+        before = figures(shop.channel)
+        before_lines = lines(shop.channel)
+    finally:
+        migrate(newest)
+
+    # Every balance with its totals, and what every posting did to each balance, are as they
+    # were; the audit holds.
+    after = figures(shop.channel)
+    assert after["accounts"] == before["accounts"]
+    assert {k: v for k, v in after.items() if k != "postings"} == {
+        k: v for k, v in before.items() if k != "postings"
+    }
+    assert lines(shop.channel) == before_lines
+    assert audit_channel(shop.channel) == []
+    # One row per movement: the old posting's legs became three transfers, as `post` splits legs.
+    moved = list(
+        Transfer.objects.filter(transaction__key="old-shape")
+        .order_by("pk")
+        .values_list("debit_account_id", "credit_account_id", "unit", "amount")
+    )
+    assert (
+        moved
+        == transfers_from_legs(legs)
+        == [
+            (platform.pk, pool.pk, "USD", D("5.25")),
+            (platform.pk, alice_wallet.pk, "USD", D("2.25")),
+            (issued.pk, alice_energy.pk, "ENERGY", D("3")),
+        ]
+    )
+    assert Transfer.objects.count() < leg_rows
+    # The store goes on from there.
+    shop.order(bob, "20")
     assert audit_channel(shop.channel) == []
