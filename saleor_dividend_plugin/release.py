@@ -1,17 +1,20 @@
-"""The daily release (DESIGN §8), computed set-based in SQL over all members of a channel.
+"""The daily release (DESIGN §8) of a channel's members: the kernel's shares (kernel/rules.py),
+streamed a slice of members at a time, and set-based SQL for the figures as they stood at the
+end of the day and for the postings.
 
 budget B    = release pool funding of days <= D not yet released (the carry-over included)
 unit u      = B / W, W = sum(contribution_i * weight_i) over members with energy > 0
 release r_i = min(energy_i, round_down(contribution_i * weight_i * u))
 Each r_i is computed from the exact quotient (contribution_i * weight_i * B) / W by integer
-division, so it is rounded down once and sum(r_i) <= B exactly; a truncated u would shave a cent
-off shares that come out even. What is left stays in the release pool for the next day. The
-Release rows show u truncated to 20 decimals.
+division (in minor units), so it is rounded down once and sum(r_i) <= B exactly; a truncated u
+would shave a cent off shares that come out even. What is left stays in the release pool for the
+next day. The Release rows show u truncated to 20 decimals.
 """
 
 from __future__ import annotations
 
 import datetime
+import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +22,15 @@ from django.db import connection
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from .kernel.rules import (
+    SCALE,
+    from_minor,
+    release_amounts,
+    release_total,
+    release_unit,
+    to_minor,
+    weighted_contribution,
+)
 from .ledger import Accounts, already_posted
 from .models import AccountKind, Channel, Release
 from .money import ENERGY, ZERO, minor_units
@@ -81,7 +93,7 @@ def run_release(channel: Channel, day: datetime.date, key: str) -> ReleaseResult
             " SELECT e.member_id, c.balance - coalesce(lc.amount, 0) AS contribution,"
             "        coalesce(t.weight, %s::numeric) AS weight,"
             "        least(e.balance, e.balance - coalesce(le.amount, 0)) AS energy,"
-            "        e.id AS energy_account, w.id AS wallet_account, 0::numeric AS amount"
+            "        e.id AS energy_account, w.id AS wallet_account"
             "   FROM dividend_account e"
             "   JOIN dividend_member m ON m.id = e.member_id"
             "   JOIN dividend_account c ON c.member_id = e.member_id AND c.kind = 'contribution'"
@@ -93,29 +105,48 @@ def run_release(channel: Channel, day: datetime.date, key: str) -> ReleaseResult
             "    AND e.balance - coalesce(le.amount, 0) > 0",
             [*tier_params, channel.pk, day, default_weight, channel.pk],
         )
-        cursor.execute("SELECT coalesce(sum(contribution * weight), 0) FROM dividend_release_calc")
-        weighted = cursor.fetchone()[0]
-        if budget <= 0 or weighted <= 0:
+        budget_minor = to_minor(budget, scale)
+        if budget_minor <= 0:
             return ReleaseResult(budget, ZERO, 0, ZERO)
-        # `div` truncates exactly; numeric `/` rounds its last digit, which could round a share
-        # up and release more than the budget.
+        # The shares are the kernel's (kernel/rules.py), computed a slice of members at a time so
+        # that a million members never sit in memory at once: one pass for the total they are
+        # split over, one for each member's share, written back for the set-based postings.
+        figures = {"minor": 10**scale, "scaled": SCALE}
+        total = 0
+        for chunk in _chunks(cursor, _SHARE_FIGURES.format(**figures)):
+            weighted = [weighted_contribution(int(c), int(w)) for c, w, _ in chunk]
+            total += release_total(weighted, [int(e) for _, _, e in chunk])
+        if total <= 0:
+            return ReleaseResult(budget, ZERO, 0, ZERO)
+        unit = Decimal(release_unit(budget_minor, total)).scaleb(-UNIT_SCALE)
+        cursor.execute("DROP TABLE IF EXISTS dividend_release_paid")
         cursor.execute(
-            "SELECT div(%s::numeric * %s::numeric, %s::numeric) * %s::numeric",
-            [budget, Decimal(1).scaleb(UNIT_SCALE), weighted, Decimal(1).scaleb(-UNIT_SCALE)],
+            "CREATE TEMP TABLE dividend_release_paid (member_id bigint, contribution numeric,"
+            " weight numeric, energy numeric, energy_account bigint, wallet_account bigint,"
+            " amount bigint) ON COMMIT DROP"
         )
-        unit = cursor.fetchone()[0]
-        cursor.execute(
-            "UPDATE dividend_release_calc SET amount = least(energy,"
-            "   div(contribution * weight * %s::numeric * %s::numeric, %s::numeric) * %s::numeric)",
-            [budget, Decimal(1).scaleb(scale), weighted, Decimal(1).scaleb(-scale)],
-        )
-        cursor.execute(
-            "SELECT coalesce(sum(amount), 0), count(*) FILTER (WHERE amount > 0)"
-            " FROM dividend_release_calc"
-        )
-        released, paid = cursor.fetchone()
+        # The shares go to a file first: a connection reads one COPY at a time.
+        released = paid = 0
+        with tempfile.TemporaryFile("w+") as shares:
+            for chunk in _chunks(cursor, _FIGURES.format(**figures)):
+                weighted = [weighted_contribution(int(r[1]), int(r[2])) for r in chunk]
+                energy = [int(r[3]) for r in chunk]
+                amounts = release_amounts(weighted, energy, budget_minor, total)
+                lines = [
+                    f"{r[0]}\t{r[4]}\t{r[5]}\t{r[6]}\t{r[7]}\t{r[8]}\t{a}\n"
+                    for r, a in zip(chunk, amounts, strict=True)
+                    if a > 0
+                ]
+                shares.write("".join(lines))
+                released += sum(amounts)
+                paid += len(lines)
+            shares.seek(0)
+            with cursor.cursor.copy("COPY dividend_release_paid FROM STDIN") as copy:
+                while block := shares.read(1 << 20):
+                    copy.write(block)
         if released <= 0:
             return ReleaseResult(budget, ZERO, 0, unit)
+        released = from_minor(released, scale)
         now = timezone.now()
         cursor.execute(
             "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
@@ -125,23 +156,55 @@ def run_release(channel: Channel, day: datetime.date, key: str) -> ReleaseResult
         txn = cursor.fetchone()[0]
         # Two transfers per member in one statement: the pool to the wallet, the energy back to
         # where it was issued from. The ledger trigger applies them to the balances set-based.
+        params = {
+            "txn": txn,
+            "pool": pool.pk,
+            "issued": issued.pk,
+            "cur": channel.currency,
+            "q": Decimal(1).scaleb(-scale),
+        }
         cursor.execute(
             "INSERT INTO dividend_transfer"
             " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
-            " SELECT %(txn)s, %(pool)s, wallet_account, %(cur)s, amount"
-            "   FROM dividend_release_calc WHERE amount > 0"
-            " UNION ALL SELECT %(txn)s, energy_account, %(issued)s, 'ENERGY', amount"
-            "   FROM dividend_release_calc WHERE amount > 0",
-            {"txn": txn, "pool": pool.pk, "issued": issued.pk, "cur": channel.currency},
+            " SELECT %(txn)s, %(pool)s, wallet_account, %(cur)s, amount * %(q)s"
+            "   FROM dividend_release_paid"
+            " UNION ALL SELECT %(txn)s, energy_account, %(issued)s, 'ENERGY', amount * %(q)s"
+            "   FROM dividend_release_paid",
+            params,
         )
         cursor.execute(
             "INSERT INTO dividend_release"
             " (channel_id, day, member_id, contribution, weight, energy, unit_value, amount)"
-            " SELECT %s, %s, member_id, contribution, weight, energy, %s, amount"
-            "   FROM dividend_release_calc WHERE amount > 0",
-            [channel.pk, day, unit],
+            " SELECT %s, %s, member_id, contribution, weight, energy, %s, amount * %s"
+            "   FROM dividend_release_paid",
+            [channel.pk, day, unit, params["q"]],
         )
     return ReleaseResult(budget, released, paid, unit)
+
+
+# Each member's figures as the kernel takes them (integers: minor units, weights scaled; the
+# calculation table holds whole minor units, so trunc only changes the type) and as the release
+# row shows them.
+_SHARES = "trunc(contribution * {minor}), trunc(weight * {scaled}), trunc(energy * {minor})"
+_SHARE_FIGURES = f"COPY (SELECT {_SHARES} FROM dividend_release_calc) TO STDOUT"
+_FIGURES = (
+    f"COPY (SELECT member_id, {_SHARES}, contribution, weight, energy, energy_account,"
+    " wallet_account FROM dividend_release_calc) TO STDOUT"
+)
+_CHUNK = 50_000
+
+
+def _chunks(cursor, statement: str):
+    """The rows COPY gives, as text, in lists of up to _CHUNK."""
+    chunk = []
+    with cursor.cursor.copy(statement) as copy:
+        for row in copy.rows():
+            chunk.append(row)
+            if len(chunk) == _CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
 
 
 def _recorded(channel: Channel, day: datetime.date, accounts: Accounts) -> ReleaseResult:

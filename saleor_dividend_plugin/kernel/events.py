@@ -645,7 +645,7 @@ def release_day(state: ChannelState, day: int, fx) -> int:
         return 0
     energy, weights = state.energy, state.weighted
     # Only members holding energy share in the day's release.
-    weighted = sum([w for w, held in zip(weights, energy, strict=True) if held])
+    weighted = rules.release_total(weights, energy)
     if weighted <= 0:
         return 0
     amounts = rules.release_amounts(weights, energy, budget, weighted)

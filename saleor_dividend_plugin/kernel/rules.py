@@ -1,7 +1,8 @@
 """The arithmetic of the rules in integers.
 
-The database path computes the same figures with Decimal and SQL; `tests/test_simulator_replay.py`
-replays one event stream through both and finds identical ledgers.
+Both shells compute with these: the simulator through `events`, the store's order path through
+`events` too, and the store's daily release (`release.py`) by streaming a channel's members
+through `release_total` and `release_amounts` a slice at a time.
 
 Amounts are integers in the currency's minor unit; configuration decimals (never more than 8
 places, see `config._decimal`) are integers scaled by `SCALE`.
@@ -36,6 +37,18 @@ def release_unit(budget: int, weighted: int) -> int:
     from the budget in minor units and the weighted contribution in 10**-(minor units + 8): what
     a release row shows (release.UNIT_SCALE); the amounts are computed without it."""
     return budget * 10 ** (SCALE_PLACES + UNIT_PLACES) // weighted
+
+
+def weighted_contribution(contribution: int, weight: int) -> int:
+    """What a member's share of the release is proportional to: contribution (minor units) x
+    its tier's release weight (scaled), in 10**-(minor units + 8)."""
+    return contribution * weight
+
+
+def release_total(weighted: list[int], energy: list[int]) -> int:
+    """What the budget is split over: the weighted contribution of the members holding energy.
+    The total of a channel is the sum of the totals of any split of its members."""
+    return sum([w for w, held in zip(weighted, energy, strict=True) if held])
 
 
 def release_amounts(weighted: list[int], energy: list[int], budget: int, total: int) -> list[int]:

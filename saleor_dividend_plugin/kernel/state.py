@@ -211,7 +211,7 @@ class ChannelState:
         reached = bisect_right(terms.tier_min, contribution) - 1
         granted = self.granted[member]
         tier = self.tier[member] = reached if reached > granted else granted
-        self.weighted[member] = contribution * terms.tier_weight[tier]
+        self.weighted[member] = rules.weighted_contribution(contribution, terms.tier_weight[tier])
         return tier
 
     # Reading it ------------------------------------------------------------------------------
