@@ -80,18 +80,19 @@ def figures(channel) -> dict:
     }
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_store_upgraded_with_order_events_waiting_keeps_its_books_and_applies_them(
-    make_shop, make_user, clock
-):
+DAY = datetime.datetime(2025, 3, 10, 9, tzinfo=datetime.UTC)
+
+
+def a_store_with_history(make_shop, make_user, clock):
+    """A store that has run for a while: orders, a refund, a settled day with its release, a
+    redemption, a withdrawal approved and a staff correction."""
     shop = make_shop(withdrawals_enabled="true", min_withdrawal="1", points_min_redemption="10")
-    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
-    day = datetime.datetime(2025, 3, 10, 9, tzinfo=datetime.UTC)
-    clock.set(day)
+    alice, bob = make_user("alice"), make_user("bob")
+    clock.set(DAY)
     first = shop.order(alice, "100")
     second = shop.order(bob, "300")
     shop.refund(services.StoreOrder.objects.get(pk=second.order_id), "30")
-    clock.set(day + datetime.timedelta(days=1))
+    clock.set(DAY + datetime.timedelta(days=1))
     [settled] = settle_due(shop.channel)
     assert settled.released > 0
     member = shop.member(alice)
@@ -99,6 +100,15 @@ def test_a_store_upgraded_with_order_events_waiting_keeps_its_books_and_applies_
     withdrawal = wallet.request_withdrawal(member, "5", "IBAN DE00 0000", key="upgrade-withdraw")
     wallet.decide_withdrawal(withdrawal.pk, approve=True, staff="owner")
     wallet.adjust(member, "points", "7", reason="goodwill", staff="owner", key="upgrade-adjust")
+    return shop, alice, bob, first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_store_upgraded_with_order_events_waiting_keeps_its_books_and_applies_them(
+    make_shop, make_user, clock
+):
+    shop, alice, bob, first = a_store_with_history(make_shop, make_user, clock)
+    carol = make_user("carol")
     # Carol's order is paid in the store; its event reaches the plugin before the upgrade and
     # waits there, in the previous version's shape.
     waiting = services.charge(
@@ -148,24 +158,28 @@ def lines(channel) -> dict:
     return {key: amount for key, amount in netted.items() if amount}
 
 
+def old_posting(channel, key, legs):
+    """A posting as the version with one ledger row per leg wrote it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
+            " VALUES (%s, %s, 'test_grant', %s, '', now()) RETURNING id",
+            [channel.pk, key, DAY.date()],
+        )
+        txn = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
+            " SELECT %s, * FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[])",
+            [txn, *(list(column) for column in zip(*legs, strict=True))],
+        )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_store_upgraded_to_one_row_per_transfer_keeps_every_balance_and_posting(
     make_shop, make_user, clock
 ):
-    shop = make_shop(withdrawals_enabled="true", min_withdrawal="1", points_min_redemption="10")
-    alice, bob = make_user("alice"), make_user("bob")
-    day = datetime.datetime(2025, 3, 10, 9, tzinfo=datetime.UTC)
-    clock.set(day)
-    shop.order(alice, "100")
-    second = shop.order(bob, "300")
-    shop.refund(services.StoreOrder.objects.get(pk=second.order_id), "30")
-    clock.set(day + datetime.timedelta(days=1))
-    [settled] = settle_due(shop.channel)
-    assert settled.released > 0
+    shop, alice, bob, _ = a_store_with_history(make_shop, make_user, clock)
     member = shop.member(alice)
-    points.redeem(member, 50, key="upgrade-redeem")
-    withdrawal = wallet.request_withdrawal(member, "5", "IBAN DE00 0000", key="upgrade-withdraw")
-    wallet.decide_withdrawal(withdrawal.pk, approve=True, staff="owner")
     newest = latest()
     accounts = Accounts(shop.channel)
     platform = accounts.system(AccountKind.PLATFORM)
@@ -173,6 +187,9 @@ def test_a_store_upgraded_to_one_row_per_transfer_keeps_every_balance_and_postin
     issued = accounts.system(AccountKind.ENERGY_ISSUED)
     alice_wallet = accounts.member(member, AccountKind.WALLET)
     alice_energy = accounts.member(member, AccountKind.ENERGY)
+
+    side = make_shop(slug="side")
+    side_accounts = Accounts(side.channel)
 
     migrate(LEG_ROWS)
     try:
@@ -185,18 +202,17 @@ def test_a_store_upgraded_to_one_row_per_transfer_keeps_every_balance_and_postin
             (issued.pk, "ENERGY", D("-3")),
             (alice_energy.pk, "ENERGY", D("3")),
         ]
+        old_posting(shop.channel, "old-shape", legs)
+        # And one of two debits and two credits that do not pair one to one (in a channel of
+        # its own: it stands for no rule the audit knows).
+        tangled = [
+            (side_accounts.system(AccountKind.PLATFORM).pk, "USD", D("-5")),
+            (side_accounts.system(AccountKind.WRITE_OFF).pk, "USD", D("-5")),
+            (side_accounts.system(AccountKind.DIVIDEND_POOL).pk, "USD", D("7")),
+            (side_accounts.system(AccountKind.RELEASE_POOL).pk, "USD", D("3")),
+        ]
+        old_posting(side.channel, "old-shape-tangled", tangled)
         with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
-                " VALUES (%s, 'old-shape', 'test_grant', %s, '', now()) RETURNING id",
-                [shop.channel.pk, day.date()],
-            )
-            txn = cursor.fetchone()[0]
-            cursor.execute(
-                "INSERT INTO dividend_entry (transaction_id, account_id, unit, amount)"
-                " SELECT %s, * FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[])",
-                [txn, *(list(column) for column in zip(*legs, strict=True))],
-            )
             cursor.execute("SELECT count(*) FROM dividend_entry")
             leg_rows = cursor.fetchone()[0]
         before = figures(shop.channel)
@@ -228,6 +244,12 @@ def test_a_store_upgraded_to_one_row_per_transfer_keeps_every_balance_and_postin
             (issued.pk, alice_energy.pk, "ENERGY", D("3")),
         ]
     )
+    assert list(
+        Transfer.objects.filter(transaction__key="old-shape-tangled")
+        .order_by("pk")
+        .values_list("debit_account_id", "credit_account_id", "unit", "amount")
+    ) == transfers_from_legs(tangled)
+    assert [t[3] for t in transfers_from_legs(tangled)] == [5, 2, 3]
     assert Transfer.objects.count() < leg_rows
     # The store goes on from there.
     shop.order(bob, "20")
