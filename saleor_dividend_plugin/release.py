@@ -114,8 +114,7 @@ def run_release(channel: Channel, day: datetime.date, key: str) -> ReleaseResult
         figures = {"minor": 10**scale, "scaled": SCALE}
         total = 0
         for chunk in _chunks(cursor, _SHARE_FIGURES.format(**figures)):
-            weighted = [weighted_contribution(int(c), int(w)) for c, w, _ in chunk]
-            total += release_total(weighted, [int(e) for _, _, e in chunk])
+            total += release_total(*_kernel_figures(chunk, 0))
         if total <= 0:
             return ReleaseResult(budget, ZERO, 0, ZERO)
         unit = Decimal(release_unit(budget_minor, total)).scaleb(-UNIT_SCALE)
@@ -129,9 +128,7 @@ def run_release(channel: Channel, day: datetime.date, key: str) -> ReleaseResult
         released = paid = 0
         with tempfile.TemporaryFile("w+") as shares:
             for chunk in _chunks(cursor, _FIGURES.format(**figures)):
-                weighted = [weighted_contribution(int(r[1]), int(r[2])) for r in chunk]
-                energy = [int(r[3]) for r in chunk]
-                amounts = release_amounts(weighted, energy, budget_minor, total)
+                amounts = release_amounts(*_kernel_figures(chunk, 1), budget_minor, total)
                 lines = [
                     f"{r[0]}\t{r[4]}\t{r[5]}\t{r[6]}\t{r[7]}\t{r[8]}\t{a}\n"
                     for r, a in zip(chunk, amounts, strict=True)
@@ -192,6 +189,12 @@ _FIGURES = (
     " wallet_account FROM dividend_release_calc) TO STDOUT"
 )
 _CHUNK = 50_000
+
+
+def _kernel_figures(chunk, first: int) -> tuple[list[int], list[int]]:
+    """Each row's weighted contribution and energy, from the _SHARES columns at `first`."""
+    weighted = [weighted_contribution(int(r[first]), int(r[first + 1])) for r in chunk]
+    return weighted, [int(r[first + 2]) for r in chunk]
 
 
 def _chunks(cursor, statement: str):
