@@ -96,6 +96,20 @@ def unique_queue() -> str:
     return f"dividend-bench-{uuid.uuid4().hex[:8]}"
 
 
+_route = {}
+
+
+def send_tasks_to(queue: str) -> None:
+    """Send this process's tasks to `queue` from now on, however they are sent: the order events
+    call the drain with a plain `delay()`, as the hooks do. Celery builds its router once per
+    process, so the route is a function that reads the queue of the moment."""
+    from standalone_host.celery import app
+
+    if not _route:
+        app.conf.task_routes = (lambda *args, **kwargs: {"queue": _route["queue"]},)
+    _route["queue"] = queue
+
+
 def paid_orders(channel, orders: int, prefix: str, chunk: int = 5000) -> list[str]:
     """`orders` orders of `channel` placed and paid in the store without order events (the
     caller sends those), by a customer for every four orders (each customer's first order makes

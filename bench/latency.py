@@ -25,8 +25,8 @@ def percentile(sorted_values: list[float], share: float) -> float:
 
 def run(duration: int) -> dict:
     from saleor_dividend_plugin.channels import configure_channel
+    from saleor_dividend_plugin.events import order_changed
     from saleor_dividend_plugin.models import OrderRecord
-    from saleor_dividend_plugin.tasks import sync_order_task
 
     orders = duration * RATE
     channel = configure_channel("bench-latency", "USD", {"referral_mode": "off"}, True)
@@ -39,7 +39,7 @@ def run(duration: int) -> dict:
     try:
         progress(f"{WARM_UP} orders to warm the workers up")
         for order_id in warm_up:
-            sync_order_task.apply_async((order_id,), queue=queue)
+            order_changed(order_id, "bench-latency")
         if confirmed_until(channel, WARM_UP, time.time() + 60)[0] < WARM_UP:
             raise RuntimeError(f"the {WARM_UP} warm-up orders were not confirmed in 60 s")
         progress(f"{orders} order events at {RATE}/s for {duration} s")
@@ -52,7 +52,7 @@ def run(duration: int) -> dict:
             if delay > 0:
                 time.sleep(delay)
             sent[order_id] = time.time()
-            sync_order_task.apply_async((order_id,), queue=queue)
+            order_changed(order_id, "bench-latency")
         last_sent = time.time()
         progress(f"sent; waiting at most {wait} s for the confirmations")
         _, stopped = confirmed_until(channel, WARM_UP + orders, last_sent + wait)

@@ -62,7 +62,7 @@ def qualifying_amount(snapshot: OrderSnapshot, config: ChannelConfig) -> tuple[D
 
 def sync_order(snapshot: OrderSnapshot) -> str:
     """Apply whatever of `snapshot` has not been applied yet, now, under the channel lock.
-    Returns what happened, for logs. Order events reach it through `record_event` and `drain`;
+    Returns what happened, for logs. Order events reach it through `queue_event` and `drain`;
     this applies one snapshot directly (commands and tests)."""
     channel, refusal = channel_for(snapshot)
     if channel is None:
@@ -96,35 +96,62 @@ def _refusal(channel: Channel, snapshot: OrderSnapshot | None) -> str:
 
 # Order events --------------------------------------------------------------------------------
 #
-# An event's task asks the host only which channel the order is in, queues the order id to that
-# channel's pending events and commits, then drains. One worker at a time drains a channel (the
-# DRAIN lock, tried, never waited for): under the channel lock it reads the host's orders of a
-# batch of pending events (one query per kind of row), applies them in the order their events
-# arrived, in one transaction per batch, until none is left. A worker that finds the drain taken
-# leaves its event to it and takes its next task, so while one worker applies a batch the others
-# fill the next one. A batch never waits to fill: an event that finds the drain free is applied
-# at once. No event is left behind: its row is committed before its task tries the drain, and a
-# drainer looks for pending events again after it gives the drain up, so an event whose task
-# found the drain taken is seen by that drainer or by the next.
+# After the host commits, an order event queues the order id to its channel's pending events and,
+# when no drain of the channel has been called for since the last one began, calls one (a Celery
+# task): one statement for both (`queue_event`). A burst of events therefore wakes one worker
+# instead of sending a task per order. One worker at a time drains a channel (the DRAIN lock,
+# tried, never waited for): it answers the call, then under the channel lock reads the host's
+# orders of a batch of pending events (one query per kind of row) and applies them in the order
+# their events arrived, in one transaction per batch, until none is left. A batch never waits to
+# fill: an event that finds no drain called calls one at once. No event is left behind: an event
+# queued after the drain answered the call sees no call outstanding and calls again, and a
+# drainer looks for pending events again after it gives the drain up, so an event whose drain
+# found the lock taken is seen by that drainer or by the next.
 
 # Events applied per transaction: large enough to carry a flash sale's backlog in a few
 # transactions, small enough that the channel lock is never held for long (the settlement and
 # wallet operations wait for it).
 DRAIN_BATCH = 500
 ORDER_LOCK_TIMEOUT = "30s"
+# A call this old without a drain having begun is taken for lost (a broker that dropped its
+# messages on restart): the next event calls again. A drain that is still running when the call
+# is repeated only costs the called worker a look at the lock.
+CALL_AGAIN_AFTER = "10 seconds"
 
 
-def record_event(channel_slug: str, order_id: str) -> tuple[int, int] | None:
-    """Queue order `order_id` for the next drain of channel `channel_slug`, in one statement.
-    Returns (channel id, event id), or None when the plugin has no such channel."""
+def queue_event(channel_slug: str, order_id: str) -> tuple[int, int, bool] | None:
+    """Queue order `order_id` for the next drain of channel `channel_slug`, and note a drain call
+    if none is outstanding, in one statement. Returns (channel id, event id, whether the caller
+    is to call the drain), or None when the plugin has no such channel. A channel without a call
+    row yet (the drain keeps it) always calls."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO dividend_order_event (channel_id, order_id, received_at, error)"
-            " SELECT id, %s, now(), '' FROM dividend_channel WHERE slug = %s"
-            " RETURNING channel_id, id",
-            [order_id, channel_slug],
+            "WITH event AS ("
+            "  INSERT INTO dividend_order_event (channel_id, order_id, received_at, error)"
+            "  SELECT id, %s, now(), '' FROM dividend_channel WHERE slug = %s"
+            "  RETURNING channel_id, id),"
+            " called AS ("
+            "  UPDATE dividend_order_drain AS call SET called_at = now() FROM event"
+            "  WHERE call.channel_id = event.channel_id"
+            "  AND (call.called_at IS NULL OR call.called_at < now() - %s::interval)"
+            "  RETURNING call.channel_id)"
+            " SELECT channel_id, id, EXISTS (SELECT FROM called) OR NOT EXISTS ("
+            "  SELECT FROM dividend_order_drain AS call WHERE call.channel_id = event.channel_id)"
+            " FROM event",
+            [order_id, channel_slug, CALL_AGAIN_AFTER],
         )
         return cursor.fetchone()
+
+
+def _answer_call(cursor, channel_id: int) -> None:
+    """The drain has begun: events queued from now on call the next one (the row is made on a
+    channel's first drain)."""
+    cursor.execute(
+        "INSERT INTO dividend_order_drain (channel_id, called_at) VALUES (%s, NULL)"
+        " ON CONFLICT (channel_id) DO UPDATE SET called_at = NULL"
+        " WHERE dividend_order_drain.called_at IS NOT NULL",
+        [channel_id],
+    )
 
 
 def record_events(channel: Channel, order_ids: list[str]) -> list[int]:
@@ -161,6 +188,7 @@ def drain(channel_id: int, wanted: int | None = None, outcomes: dict | None = No
             cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LockSpace.DRAIN, channel_id])
             if not cursor.fetchone()[0]:
                 break
+            _answer_call(cursor, channel_id)
         try:
             while done := _drain_batches(channel_id):
                 outcome = done.get(wanted, outcome)

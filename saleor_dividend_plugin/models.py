@@ -515,3 +515,20 @@ class OrderEvent(models.Model):
                 name="dividend_order_event_pending",
             )
         ]
+
+
+class DrainCall(models.Model):
+    """Whether a drain of the channel's order events has been asked for and has not begun yet.
+    An order event calls a drain (a Celery task) only when none is outstanding, so a burst of
+    events wakes one worker instead of sending a task per order (`lifecycle.queue_event`)."""
+
+    channel = models.OneToOneField(
+        Channel, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # When the outstanding call was sent; None once a drain has begun. A call older than
+    # `lifecycle.CALL_AGAIN_AFTER` counts as lost (a broker that dropped its messages) and the
+    # next event calls again.
+    called_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "dividend_order_drain"

@@ -143,14 +143,16 @@ class DividendPlugin(BasePlugin):
     # Order hooks. Saleor calls them inside its own work on the order (checkout completion,
     # payment webhooks, staff actions) with nothing to catch what they raise, so each one only
     # schedules the order's sync for after the commit: no query, no exception. They schedule
-    # whatever the channel's state: the task decides, since an inactive channel still applies
+    # whatever the channel's state: the drain decides, since an inactive channel still applies
     # refunds and cancellations of the orders it recorded (and records nothing new). Saleor calls
     # only active plugins; what changes while the plugin is off is caught up when it is switched
     # on again (`tasks.catch_up_channel`).
 
     def _order_changed(self, order, previous_value, event: str):
         try:
-            events.order_changed(order.id)
+            # Saleor runs a per-channel plugin's hooks on the instance of the order's channel,
+            # which it has loaded: the slug spares the deferred work a query of the order.
+            events.order_changed(order.id, self.channel.slug if self.channel else None)
         except Exception:
             logger.exception("could not schedule the rewards sync of order %s (%s)", order, event)
         return previous_value

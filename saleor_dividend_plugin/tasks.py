@@ -11,7 +11,7 @@ from django.db import connections
 from django.db.models import F, Q
 
 from .host import get_host
-from .lifecycle import RETRYABLE, changes, drain, record_event, record_events
+from .lifecycle import RETRYABLE, changes, drain, queue_event, record_events
 from .models import Channel, OrderRecord, OrderStatus
 from .settlement import is_settled, settle_due, settle_until
 
@@ -55,15 +55,15 @@ def _task(**options):
 
 
 def sync_order_now(order_id: str) -> str:
-    """Bring the rewards of host order `order_id` in line with the order: queue it for its
+    """Bring the rewards of host order `order_id` in line with the order now: queue it for its
     channel and drain the channel's pending events (`lifecycle.drain`, which reads the order)."""
     slug = get_host().order_channel(order_id)
     if slug is None:
         outcome = "order not found: nothing to do"
-    elif (queued := record_event(slug, order_id)) is None:
+    elif (queued := queue_event(slug, order_id)) is None:
         outcome = "channel not enabled"
     else:
-        channel_id, event = queued
+        channel_id, event, _ = queued
         outcome = drain(channel_id, wanted=event)
     logger.info("order %s: %s", order_id, outcome)
     return outcome
@@ -71,7 +71,20 @@ def sync_order_now(order_id: str) -> str:
 
 @_task()
 def sync_order_task(order_id: str) -> str:
+    """One order's sync: what order events sent before they called drains (messages still queued
+    across an upgrade), and what an order event falls back to when it cannot queue itself."""
     return sync_order_now(order_id)
+
+
+@_task()
+def drain_channel_task(channel_id: int) -> str:
+    """Called by an order event when no drain of the channel was outstanding
+    (`events.order_changed`): apply the channel's pending events, unless a worker already is."""
+    outcomes: dict[int, str] = {}
+    drain(channel_id, outcomes=outcomes)
+    if not outcomes:
+        return "nothing pending, or left to the channel's running drain"
+    return f"{len(outcomes)} order events applied"
 
 
 # Orders read per query while catching up; each is synced in its own short transaction.
@@ -127,10 +140,13 @@ def catch_up_channel(channel_slug: str) -> str:
 
 @_task()
 def settle_due_days(channel_slug: str) -> list[str]:
-    """Beat's daily task: settle every ended day of the channel that is not settled yet."""
+    """Beat's daily task: settle every ended day of the channel that is not settled yet. It
+    first applies the channel's pending order events, so that events whose drain call was lost
+    (and no later event called again) wait a day at most; they are confirmed today either way."""
     channel = Channel.objects.filter(slug=channel_slug, active=True).first()
     if channel is None:
         return []
+    drain(channel.pk)
     return [str(result) for result in settle_due(channel)]
 
 

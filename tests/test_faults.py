@@ -19,6 +19,7 @@ import pytest
 from django.db import connection
 
 from saleor_dividend_plugin.audit import audit_channel
+from saleor_dividend_plugin.events import order_changed
 from saleor_dividend_plugin.locks import LockSpace
 from saleor_dividend_plugin.models import LedgerTransaction, OrderEvent, OrderRecord, OrderStatus
 from saleor_dividend_plugin.tasks import sync_order_task
@@ -160,6 +161,36 @@ def test_a_worker_killed_mid_task_leaves_nothing_and_the_redelivered_task_applie
     assert set(outcomes) <= {"recorded, confirmed", "left to the channel's drain", "nothing to do"}
     assert applied_once(order)
     assert not OrderEvent.objects.exists()
+    assert audit_channel(shop.channel) == []
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_leaves_nothing_and_the_next_event_drains_it_once(
+    start_celery_worker, make_shop, make_user
+):
+    shop = make_shop()
+    [worker] = start_celery_worker()
+    orders = [paid_order(shop.channel, make_user(), amount) for amount in ("100", "50", "30")]
+    with channel_lock_held(shop.channel) as holder:
+        # The hooks' way: the first event calls the channel's drain, the others find it called.
+        for order in orders:
+            order_changed(order.pk, shop.channel.slug)
+        wait_for(lambda: waiting_for_lock(holder), what="the drain to wait for the lock")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        count("faults: worker killed mid-batch")
+    wait_for(lambda: waiting_for_lock(0) is None, what="the killed transaction to end")
+    assert not OrderRecord.objects.exists()
+    assert not LedgerTransaction.objects.exists()
+    assert OrderEvent.objects.count() == 3
+
+    # The killed drain had answered its call, so the store's next event calls a new one, which
+    # applies the killed batch and the new event together.
+    start_celery_worker()
+    later = paid_order(shop.channel, make_user(), "20")
+    order_changed(later.pk, shop.channel.slug)
+    wait_for(lambda: not OrderEvent.objects.exists(), what="the next drain")
+    assert all(applied_once(order) for order in [*orders, later])
     assert audit_channel(shop.channel) == []
 
 

@@ -2,6 +2,7 @@
 order, and a batch does exactly what the same events do one at a time."""
 
 import dataclasses
+import datetime
 import itertools
 import json
 import uuid
@@ -11,6 +12,7 @@ from unittest import mock
 import psycopg
 import pytest
 from django.db import connection
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,7 +72,7 @@ def test_an_order_the_rules_cannot_apply_is_set_aside_and_the_others_go_on(shop,
     )
     for order in (first, second):
         services.charge(order, notify=False)
-        lifecycle.record_event("web", str(order.pk))
+        lifecycle.queue_event("web", str(order.pk))
     # A host that reports an amount no rule can compare (numeric's NaN).
     with connection.cursor() as cursor:
         cursor.execute(
@@ -97,7 +99,7 @@ def test_an_order_with_several_events_in_a_batch_is_read_and_applied_once(shop, 
     services.charge(order, notify=False)
     services.charge(other, notify=False)
     services.refund(order, D("30"), notify=False)
-    events = [lifecycle.record_event("web", str(o.pk))[1] for o in (order, other, order, order)]
+    events = [lifecycle.queue_event("web", str(o.pk))[1] for o in (order, other, order, order)]
     read = []
     real = StandaloneHost.load_orders
 
@@ -128,11 +130,11 @@ def test_events_of_orders_the_channel_does_not_reward_change_nothing(shop, make_
     services.charge(draft, notify=False)
     assert tasks.sync_order_now(str(draft.pk)) == "not a checkout order"
     assert tasks.sync_order_now("not-an-order") == "order not found: nothing to do"
-    [_, gone] = lifecycle.record_event("web", str(uuid.uuid4()))
+    [_, gone, _] = lifecycle.queue_event("web", str(uuid.uuid4()))
     outcomes = {}
     lifecycle.drain(shop.channel.pk, outcomes=outcomes)
     assert outcomes == {gone: "order not found: nothing to do"}
-    assert lifecycle.record_event("no-such-channel", str(draft.pk)) is None
+    assert lifecycle.queue_event("no-such-channel", str(draft.pk)) is None
     assert not OrderRecord.objects.exists()
     assert not OrderEvent.objects.exists()
 
@@ -238,7 +240,7 @@ def test_a_batch_does_what_the_same_events_do_one_at_a_time(
     sent = itertools.count(1)
 
     def changed(order):
-        lifecycle.record_event(many.slug, str(order.pk))
+        lifecycle.queue_event(many.slug, str(order.pk))
         if next(sent) % every == 0:
             lifecycle.drain(many.pk)
 
@@ -263,3 +265,60 @@ def test_a_batch_does_what_the_same_events_do_one_at_a_time(
     assert not OrderEvent.objects.filter(channel=many).exists()
     assert _figures(many, users["many"]) == _figures(one, users["one"])
     assert audit_channel(many) == []
+
+
+def test_a_burst_of_events_calls_one_drain(
+    shop, make_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from saleor_dividend_plugin import events
+    from saleor_dividend_plugin.models import DrainCall
+
+    called = []
+    monkeypatch.setattr(tasks.drain_channel_task, "delay", called.append)
+    orders = []
+    for amount in ("10", "20", "30", "40", "50"):
+        order = services.place_order(
+            "web", "USD", make_user(), [(D(amount), "default")], notify=False
+        )
+        services.charge(order, notify=False)
+        orders.append(order)
+
+    def event(order):
+        with django_capture_on_commit_callbacks(execute=True):
+            events.order_changed(order.pk, "web")
+
+    channel = shop.channel.pk
+    # A channel never drained has no call row: its first event calls.
+    event(orders[0])
+    assert called == [channel]
+    assert tasks.drain_channel_task(channel) == "1 order events applied"
+    assert DrainCall.objects.get(channel=channel).called_at is None
+    # The next event calls; the ones after it, while that call is outstanding, do not.
+    for order in orders[1:4]:
+        event(order)
+    assert called == [channel] * 2
+    assert DrainCall.objects.get(channel=channel).called_at is not None
+    # A worker that finds the drain taken leaves the call outstanding, so no event calls again:
+    # the running drain looks for pending events once it gives the drain up.
+    with _other_session() as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [LockSpace.DRAIN, channel])
+        assert tasks.drain_channel_task(channel) == (
+            "nothing pending, or left to the channel's running drain"
+        )
+        assert DrainCall.objects.get(channel=channel).called_at is not None
+        # (Given up before the session closes: a closing backend lets its locks go a little
+        # after the client has gone.)
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [LockSpace.DRAIN, channel])
+    assert tasks.drain_channel_task(channel) == "3 order events applied"
+    # A call that no drain answered for longer than CALL_AGAIN_AFTER counts as lost.
+    event(orders[4])
+    assert called == [channel] * 3
+    DrainCall.objects.filter(channel=channel).update(
+        called_at=timezone.now() - datetime.timedelta(seconds=11)
+    )
+    event(orders[4])
+    assert called == [channel] * 4
+    assert tasks.drain_channel_task(channel) == "2 order events applied"
+    assert [shop.record(o).status for o in orders] == [OrderStatus.CONFIRMED] * 5
+    assert not OrderEvent.objects.exists()
+    assert audit_channel(shop.channel) == []

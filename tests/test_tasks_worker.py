@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from django.db import OperationalError, connection
 
-from saleor_dividend_plugin import lifecycle, tasks
+from saleor_dividend_plugin import events, lifecycle, tasks
 from saleor_dividend_plugin.audit import audit_channel
 from saleor_dividend_plugin.channels import configure_channel
 from saleor_dividend_plugin.ledger import Accounts
@@ -26,6 +26,7 @@ from saleor_dividend_plugin.locks import LockSpace
 from saleor_dividend_plugin.models import (
     AccountKind,
     LedgerTransaction,
+    OrderEvent,
     OrderRecord,
     OrderStatus,
     Release,
@@ -313,15 +314,42 @@ def test_a_broker_outage_does_not_lose_the_order(
     def unreachable(*args, **kwargs):
         raise kombu.exceptions.OperationalError("Error 111 connecting to 127.0.0.1:6379")
 
-    monkeypatch.setattr(sync_order_task, "delay", unreachable)
+    monkeypatch.setattr(tasks.drain_channel_task, "delay", unreachable)
     with django_capture_on_commit_callbacks(execute=True):
         order = services.place_order("web", "USD", make_user(), [(D("100"), "default")])
         services.charge(order)
 
     assert shop.record(order).status == OrderStatus.CONFIRMED
+    # Each event found no drain outstanding (the one before ran here and answered the call).
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
-        f"could not schedule the rewards sync of order {order.pk}; running it now"
+        f"could not call the rewards drain of channel {shop.channel.pk}; running it now"
     ] * 2
+    assert audit_channel(shop.channel) == []
+
+
+def test_an_order_event_the_plugin_cannot_queue_is_sent_as_a_task(
+    shop, make_user, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    order = services.place_order("web", "USD", make_user(), [(D("100"), "default")], notify=False)
+    services.charge(order, notify=False)
+    sent = []
+
+    def refused(*args):
+        raise OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(lifecycle, "queue_event", refused)
+    monkeypatch.setattr(sync_order_task, "delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        events.order_changed(order.pk, "web")
+
+    # The task retries the whole sync until the database answers again.
+    assert sent == [str(order.pk)]
+    assert not OrderEvent.objects.exists()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"could not queue the rewards sync of order {order.pk}; sending it as a task"
+    ]
+    monkeypatch.undo()
+    assert tasks.sync_order_now(str(order.pk)) == "recorded, confirmed"
 
 
 def test_an_order_sync_waits_for_the_channel_lock_only_so_long(shop, make_user, monkeypatch):
@@ -341,6 +369,26 @@ def test_an_order_sync_waits_for_the_channel_lock_only_so_long(shop, make_user, 
     assert (sync_order_task.retry_backoff, sync_order_task.max_retries) == (2, 10)
     assert not OrderRecord.objects.filter(order_id=str(order.pk)).exists()
     assert tasks.sync_order_now(str(order.pk)) == "recorded, confirmed"
+
+
+def test_the_beat_task_applies_events_whose_drain_call_was_lost(shop, make_user, clock):
+    clock.set(datetime.datetime(2025, 3, 10, 12, tzinfo=datetime.UTC))
+    shop.order(make_user(), "100")
+    order = services.place_order("web", "USD", make_user(), [(D("50"), "default")], notify=False)
+    services.charge(order, notify=False)
+    # The event was queued and its call noted, but the broker lost the task; no event came after.
+    lifecycle.queue_event("web", str(order.pk))
+    clock.set(datetime.datetime(2025, 3, 11, 0, 15, tzinfo=datetime.UTC))
+
+    assert settle_due_days("web") == ["2025-03-10: settled, released 10.00 to 1 member"]
+    record = shop.record(order)
+    # Confirmed when it was applied: the day that has ended is settled without it.
+    assert (record.status, record.confirmed_day) == (
+        OrderStatus.CONFIRMED,
+        datetime.date(2025, 3, 11),
+    )
+    assert not OrderEvent.objects.exists()
+    assert audit_channel(shop.channel) == []
 
 
 def test_the_beat_task_settles_every_day_that_has_ended(shop, make_user, clock):

@@ -46,7 +46,7 @@ def place_order(
             order.number = str(StoreOrder.objects.count())
             order.save(update_fields=["number"])
         if notify:
-            order_changed(order.pk)
+            order_changed(order.pk, order.channel)
     return order
 
 
@@ -91,7 +91,7 @@ def charge(order: StoreOrder, amount=None, notify=True) -> StoreOrder:
     with transaction.atomic():
         StoreOrder.objects.filter(pk=order.pk).update(charged=F("charged") + amount)
         if notify:
-            order_changed(order.pk)
+            order_changed(order.pk, order.channel)
     order.refresh_from_db()
     return order
 
@@ -100,7 +100,7 @@ def refund(order: StoreOrder, amount, notify=True) -> StoreOrder:
     with transaction.atomic():
         StoreOrder.objects.filter(pk=order.pk).update(refunded=F("refunded") + Decimal(amount))
         if notify:
-            order_changed(order.pk)
+            order_changed(order.pk, order.channel)
     order.refresh_from_db()
     return order
 
@@ -109,6 +109,6 @@ def cancel(order: StoreOrder, status="cancelled", notify=True) -> StoreOrder:
     with transaction.atomic():
         StoreOrder.objects.filter(pk=order.pk).update(status=status)
         if notify:
-            order_changed(order.pk)
+            order_changed(order.pk, order.channel)
     order.refresh_from_db()
     return order
