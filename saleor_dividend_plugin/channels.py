@@ -11,7 +11,7 @@ from . import events
 from .config import FIELD_NAMES, parse_config
 from .ledger import Accounts
 from .members import refresh_tiers
-from .models import AccountKind, Channel
+from .models import AccountKind, Channel, DrainCall
 from .money import CONTRIBUTION, ENERGY, POINTS
 
 
@@ -47,6 +47,8 @@ def configure_channel(slug: str, currency: str, values: dict[str, Any], active: 
             if switched_on:
                 events.channel_switched_on(channel.slug)
         open_system_accounts(channel)
+        # The row its order events note their drain calls in (`lifecycle.queue_event`).
+        DrainCall.objects.get_or_create(channel=channel)
         from .beat import schedule_settlement
 
         schedule_settlement(channel)

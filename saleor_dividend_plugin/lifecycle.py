@@ -123,7 +123,7 @@ def queue_event(channel_slug: str, order_id: str) -> tuple[int, int, bool] | Non
     """Queue order `order_id` for the next drain of channel `channel_slug`, and note a drain call
     if none is outstanding, in one statement. Returns (channel id, event id, whether the caller
     is to call the drain), or None when the plugin has no such channel. A channel without a call
-    row yet (the drain keeps it) always calls."""
+    row (one made outside `configure_channel`) calls every time until its first drain makes it."""
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH event AS ("

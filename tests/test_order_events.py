@@ -58,6 +58,9 @@ def test_an_event_left_to_a_running_drain_is_applied_by_it(shop, make_user):
         assert tasks.sync_order_now(str(order.pk)) == "left to the channel's drain"
         assert not OrderRecord.objects.filter(order_id=str(order.pk)).exists()
         assert OrderEvent.objects.filter(order_id=str(order.pk)).count() == 1
+        # Given up before the session closes: a closing backend lets its locks go a little
+        # after the client has gone.
+        other.execute("SELECT pg_advisory_unlock(%s, %s)", [LockSpace.DRAIN, shop.channel.pk])
     # That drain, or the next, finds it pending.
     assert lifecycle.drain(shop.channel.pk) == "left to the channel's drain"
     assert shop.record(order).status == OrderStatus.CONFIRMED
@@ -288,15 +291,19 @@ def test_a_burst_of_events_calls_one_drain(
             events.order_changed(order.pk, "web")
 
     channel = shop.channel.pk
-    # A channel never drained has no call row: its first event calls.
+    # A channel whose call row is missing (made outside configure_channel) calls every time,
+    # until its first drain makes the row.
+    DrainCall.objects.filter(channel=channel).delete()
     event(orders[0])
-    assert called == [channel]
-    assert tasks.drain_channel_task(channel) == "1 order events applied"
+    event(orders[0])
+    assert called == [channel] * 2
+    assert tasks.drain_channel_task(channel) == "2 order events applied"
     assert DrainCall.objects.get(channel=channel).called_at is None
+    called.clear()
     # The next event calls; the ones after it, while that call is outstanding, do not.
     for order in orders[1:4]:
         event(order)
-    assert called == [channel] * 2
+    assert called == [channel]
     assert DrainCall.objects.get(channel=channel).called_at is not None
     # A worker that finds the drain taken leaves the call outstanding, so no event calls again:
     # the running drain looks for pending events once it gives the drain up.
@@ -312,12 +319,12 @@ def test_a_burst_of_events_calls_one_drain(
     assert tasks.drain_channel_task(channel) == "3 order events applied"
     # A call that no drain answered for longer than CALL_AGAIN_AFTER counts as lost.
     event(orders[4])
-    assert called == [channel] * 3
+    assert called == [channel] * 2
     DrainCall.objects.filter(channel=channel).update(
         called_at=timezone.now() - datetime.timedelta(seconds=11)
     )
     event(orders[4])
-    assert called == [channel] * 4
+    assert called == [channel] * 3
     assert tasks.drain_channel_task(channel) == "2 order events applied"
     assert [shop.record(o).status for o in orders] == [OrderStatus.CONFIRMED] * 5
     assert not OrderEvent.objects.exists()

@@ -20,6 +20,7 @@ from saleor_dividend_plugin.ledger import Accounts, transfers_from_legs
 from saleor_dividend_plugin.models import (
     Account,
     AccountKind,
+    DrainCall,
     Entry,
     LedgerTransaction,
     OrderEvent,
@@ -133,6 +134,8 @@ def test_a_store_upgraded_with_order_events_waiting_keeps_its_books_and_applies_
     # Every balance, posting, record and key is as it was.
     assert figures(shop.channel) == before
     assert audit_channel(shop.channel) == []
+    # The channel has its drain-call row, with no call outstanding.
+    assert list(DrainCall.objects.values_list("channel", "called_at")) == [(shop.channel.pk, None)]
     # The waiting event is applied by the next drain, from the order as the store has it.
     [event] = OrderEvent.objects.filter(channel=shop.channel)
     outcomes = {}

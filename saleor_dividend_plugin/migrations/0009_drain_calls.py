@@ -21,4 +21,11 @@ class Migration(migrations.Migration):
                 'db_table': 'dividend_order_drain',
             },
         ),
+        # Every channel has its row from the start (configure_channel makes one for a new
+        # channel); an event of a channel without one calls a drain every time.
+        migrations.RunSQL(
+            "INSERT INTO dividend_order_drain (channel_id, called_at)"
+            " SELECT id, NULL FROM dividend_channel",
+            migrations.RunSQL.noop,
+        ),
     ]

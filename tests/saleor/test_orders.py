@@ -14,13 +14,14 @@ from saleor.graphql.tests.utils import get_graphql_content
 from saleor.order import OrderOrigin
 from saleor.plugins.manager import get_plugins_manager
 
-from saleor_dividend_plugin import events
+from saleor_dividend_plugin import events, tasks
 from saleor_dividend_plugin.adapter import PLUGIN_ID
 from saleor_dividend_plugin.adapter.gift_cards import issue_gift_card
 from saleor_dividend_plugin.ledger import Accounts
 from saleor_dividend_plugin.models import (
     AccountKind,
     Member,
+    OrderEvent,
     OrderRecord,
     OrderStatus,
     QueueEntry,
@@ -260,7 +261,7 @@ def test_a_refund_made_while_the_plugin_is_off_is_applied_when_it_is_on_again(
 
 
 def test_a_failing_hook_never_breaks_checkout(storefront, customer_user, monkeypatch, caplog):
-    def broken(order_id):
+    def broken(*args):
         raise RuntimeError("the rewards are down")
 
     monkeypatch.setattr(events, "order_changed", broken)
@@ -300,3 +301,27 @@ def test_order_hooks_stay_cheap(rewards_channel, order_with_lines, django_assert
             assert getattr(plugin, hook)(order, previous_value="unchanged", webhooks=None) == (
                 "unchanged"
             )
+
+
+def test_an_order_event_queues_itself_under_the_hooks_channel_and_calls_the_drain_once(
+    rewards_channel, order_with_lines, monkeypatch, django_capture_on_commit_callbacks,
+    django_assert_num_queries,
+):  # fmt: skip
+    plugin = get_plugins_manager(allow_replica=False).get_plugin(PLUGIN_ID, "main")
+    order = order_with_lines
+    called = []
+    monkeypatch.setattr(tasks.drain_channel_task, "delay", called.append)
+    with django_capture_on_commit_callbacks() as deferred:
+        plugin.order_fully_paid(order, previous_value=None)
+        plugin.order_paid(order, previous_value=None)
+
+    # Saleor gave the hook the order's channel: after the commit each event is one statement
+    # (no reading of the order), and only the first calls the drain.
+    for callback in deferred:
+        with django_assert_num_queries(1):
+            callback()
+    assert called == [rewards_channel.pk]
+    assert (
+        list(OrderEvent.objects.values_list("channel_id", "order_id"))
+        == [(rewards_channel.pk, str(order.pk))] * 2
+    )
