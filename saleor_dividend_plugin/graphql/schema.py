@@ -81,7 +81,9 @@ class RewardQueries(graphene.ObjectType):
     def resolve_reward_withdrawals(_root, info, filter=None, **pagination):
         info.context.require_any_permission("MANAGE_GIFT_CARD")
         withdrawals = resolvers.resolve_channel_withdrawals(info, filter)
-        return paginate(withdrawals, RewardWithdrawalCountableConnection, ("pk",), **pagination)
+        return paginate(
+            withdrawals, RewardWithdrawalCountableConnection, ("pk",), info=info, **pagination
+        )
 
     @staticmethod
     def resolve_dividend_pool(_root, info):
@@ -107,7 +109,7 @@ class RewardQueries(graphene.ObjectType):
     @staticmethod
     def resolve_point_value_history(_root, info, filter=None, **pagination):
         values = resolvers.resolve_point_value_history(info, filter)
-        return paginate(values, PointValueCountableConnection, ("-day",), **pagination)
+        return paginate(values, PointValueCountableConnection, ("-day",), info=info, **pagination)
 
 
 class RewardMutations(graphene.ObjectType):

@@ -389,27 +389,33 @@ class RewardAccount(graphene.ObjectType):
     @staticmethod
     def resolve_queue_entries(root: AccountView, info, filter=None, **pagination):
         entries = resolvers.resolve_queue_entries(info, root.member, filter)
-        return paginate(entries, QueueEntryCountableConnection, ("-seq",), **pagination)
+        return paginate(entries, QueueEntryCountableConnection, ("-seq",), info=info, **pagination)
 
     @staticmethod
     def resolve_releases(root: AccountView, info, filter=None, **pagination):
         releases = resolvers.resolve_releases(info, root.member, filter)
-        return paginate(releases, RewardReleaseCountableConnection, ("-day", "-pk"), **pagination)
+        return paginate(
+            releases, RewardReleaseCountableConnection, ("-day", "-pk"), info=info, **pagination
+        )
 
     @staticmethod
     def resolve_history(root: AccountView, info, filter=None, **pagination):
         lines = resolvers.resolve_history(info, root.member, filter)
-        return paginate(lines, RewardHistoryEntryCountableConnection, ("-pk",), **pagination)
+        return paginate(
+            lines, RewardHistoryEntryCountableConnection, ("-pk",), info=info, **pagination
+        )
 
     @staticmethod
     def resolve_withdrawals(root: AccountView, info, filter=None, **pagination):
         withdrawals = resolvers.resolve_withdrawals(info, root.member, filter)
-        return paginate(withdrawals, RewardWithdrawalCountableConnection, ("-pk",), **pagination)
+        return paginate(
+            withdrawals, RewardWithdrawalCountableConnection, ("-pk",), info=info, **pagination
+        )
 
     @staticmethod
     def resolve_gift_cards(root: AccountView, info, **pagination):
         cards = resolvers.resolve_gift_cards(info, root.member)
-        return paginate(cards, RewardGiftCardCountableConnection, ("-pk",), **pagination)
+        return paginate(cards, RewardGiftCardCountableConnection, ("-pk",), info=info, **pagination)
 
 
 def _balance(root: AccountView, info, kind: str):

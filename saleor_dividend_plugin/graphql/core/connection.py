@@ -9,8 +9,9 @@ import json
 
 import graphene
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import IntegerField, Q, QuerySet, Subquery
 from graphene.relay import PageInfo
+from graphql.language.ast import Field
 
 from .context import RequestError
 
@@ -41,7 +42,28 @@ class CountableConnection(graphene.relay.Connection):
 
     @staticmethod
     def resolve_total_count(root, _info):
+        if root.total is not None:
+            return root.total
         return root.matching.count()
+
+
+class _CountOf(Subquery):
+    """The number of rows of a queryset, as a column: PostgreSQL computes an uncorrelated
+    subquery once per statement, so the page's rows carry the list's count at no extra query."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) AS matching)"
+    output_field = IntegerField()
+
+
+def _wants_total(info) -> bool:
+    """Whether the connection's selection asks for `totalCount` (or might: a fragment)."""
+    if info is None:
+        return False
+    for field in info.field_asts:
+        for selection in field.selection_set.selections if field.selection_set else ():
+            if not isinstance(selection, Field) or selection.name.value == "totalCount":
+                return True
+    return False
 
 
 def paginate(
@@ -53,10 +75,12 @@ def paginate(
     last: int | None = None,
     after: str | None = None,
     before: str | None = None,
+    info=None,
 ) -> CountableConnection:
     """One page of `queryset` in `ordering` ("-day", "-pk"...: the last field must be unique).
 
-    `first` (default 20) pages forward from `after`; `last` pages backward from `before`."""
+    `first` (default 20) pages forward from `after`; `last` pages backward from `before`. With
+    the resolver's `info`, a `totalCount` asked for is read with the page, in the same query."""
     if first is not None and last is not None:
         raise RequestError("Give either `first` or `last`, not both.")
     forward = last is None
@@ -71,10 +95,18 @@ def paginate(
     if before:
         page = page.filter(_beyond(keys, _decode(model, keys, before), forward=False))
     order = ordering if forward else tuple(_flip(name) for name in ordering)
-    # The page's keys first, in a subquery, then its rows: what the queryset joins for display
-    # (a history line's transaction and order) is fetched for one page, not for every match.
-    in_page = page.order_by(*order).values("pk")[: size + 1]
-    rows = list(queryset.filter(pk__in=in_page).order_by(*order))
+    if queryset.query.select_related:
+        # The page's keys first, in a subquery, then its rows: what the queryset joins for
+        # display (a history line's transaction and order) is fetched for one page, not for
+        # every match.
+        rows = queryset.filter(pk__in=page.order_by(*order).values("pk")[: size + 1])
+    else:
+        # Nothing joined: the page is its rows (one subquery less to build and plan).
+        rows = page
+    counted = _wants_total(info)
+    if counted:
+        rows = rows.annotate(matching_count=_CountOf(queryset.order_by().values("pk")))
+    rows = list(rows.order_by(*order)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
@@ -90,6 +122,13 @@ def paginate(
         ),
     )
     connection.matching = queryset
+    connection.total = None
+    if counted and rows:
+        connection.total = rows[0].matching_count
+    elif counted and size and not (after or before):
+        # A first page with room that came back empty: nothing matches.
+        connection.total = 0
+    # (An empty page past a cursor says nothing of the rows before it: `totalCount` asks.)
     return connection
 
 

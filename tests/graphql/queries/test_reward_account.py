@@ -209,6 +209,27 @@ def test_history_pages_forward_and_back(api, rewarded, customer):
     assert [e["cursor"] for e in newest["edges"]] == everything
 
 
+def test_the_total_count_is_the_whole_lists_on_every_page(api, rewarded, customer):
+    total = history(api, customer, first=100)["totalCount"]
+    assert total == 4
+    first = history(api, customer, first=1)
+    # Read with the page; past the last row (an empty page) and on an empty first page (no
+    # room) it is read on its own.
+    past = history(
+        api, customer, first=2, after=history(api, customer, last=1)["edges"][0]["cursor"]
+    )
+    assert [first["totalCount"], past["totalCount"], len(past["edges"])] == [total, total, 0]
+    assert history(api, customer, first=0)["totalCount"] == total
+    assert history(api, customer, last=2)["totalCount"] == total
+    assert history(api, customer, first=1, filter={"accounts": ["WALLET"]})["totalCount"] == 1
+    # Through a fragment as well.
+    query = (
+        "fragment Counted on RewardHistoryEntryCountableConnection { totalCount }\n"
+        "{ rewardAccount { history(first: 1) { ...Counted edges { cursor } } } }"
+    )
+    assert api.data(query, user=customer)["rewardAccount"]["history"]["totalCount"] == total
+
+
 def test_bad_pagination_is_an_error(api, rewarded, customer):
     for variables, message in (
         ({"first": 101}, "Pages hold from 0 to 100 items."),
