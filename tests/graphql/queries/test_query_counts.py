@@ -90,9 +90,9 @@ def test_an_account_page_costs_the_same_for_2_and_50_rows(api, shop, customer, m
         50,
     ]
     assert account["referrerCode"] == referrer.referral_code
-    # Channel, user, member, the channel's accounts (point value); 3 pages, each with its count;
-    # then, batched: balances, referrer, email.
-    assert small == large == 10
+    # Channel, user, member, the channel's accounts (point value); 3 pages, each with its count,
+    # and the member's account ids for the history; then, batched: balances, referrer, email.
+    assert small == large == 11
 
 
 def test_a_page_of_withdrawals_costs_the_same_for_2_and_50(api, channel, make_user, make_staff):
