@@ -144,8 +144,8 @@ def queue_event(channel_slug: str, order_id: str) -> tuple[int, int, bool] | Non
 
 
 def _answer_call(cursor, channel_id: int) -> None:
-    """The drain has begun: events queued from now on call the next one (the row is made on a
-    channel's first drain)."""
+    """The drain has begun: events queued from now on call the next one. (A channel's row comes
+    with it, from `configure_channel` or migration 0009; one made otherwise gets it here.)"""
     cursor.execute(
         "INSERT INTO dividend_order_drain (channel_id, called_at) VALUES (%s, NULL)"
         " ON CONFLICT (channel_id) DO UPDATE SET called_at = NULL"
