@@ -182,7 +182,16 @@ def drain(channel_id: int, wanted: int | None = None, outcomes: dict | None = No
     outcome = None
     # The task's own event has just been committed: the first look for pending ones is not needed.
     look = wanted is None
-    while not look or _pending(channel_id):
+    while True:
+        if look and not _pending(channel_id):
+            # Nothing left: answer the call, then look once more. An event queued before the
+            # answer found a call outstanding and called nobody, so this look sees it; one
+            # queued after it calls the next drain. (A drain that stopped with the call still
+            # outstanding would leave the channel's next events waiting for CALL_AGAIN_AFTER.)
+            with connection.cursor() as cursor:
+                _answer_call(cursor, channel_id)
+            if not _pending(channel_id):
+                break
         look = True
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LockSpace.DRAIN, channel_id])

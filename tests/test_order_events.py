@@ -317,6 +317,12 @@ def test_a_burst_of_events_calls_one_drain(
         # after the client has gone.)
         other.execute("SELECT pg_advisory_unlock(%s, %s)", [LockSpace.DRAIN, channel])
     assert tasks.drain_channel_task(channel) == "3 order events applied"
+    # A called drain that finds nothing left (another drain applied it) still answers the call.
+    DrainCall.objects.filter(channel=channel).update(called_at=timezone.now())
+    assert tasks.drain_channel_task(channel) == (
+        "nothing pending, or left to the channel's running drain"
+    )
+    assert DrainCall.objects.get(channel=channel).called_at is None
     # A call that no drain answered for longer than CALL_AGAIN_AFTER counts as lost.
     event(orders[4])
     assert called == [channel] * 2
