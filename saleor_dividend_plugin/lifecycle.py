@@ -25,7 +25,15 @@ from .kernel import events
 from .kernel.rules import from_minor
 from .kernel.state import CONFIRMED, PENDING, VOID, Order
 from .locks import LockSpace, lock_channel
-from .models import AccountKind, Channel, Entry, OrderEvent, OrderRecord, OrderStatus
+from .models import (
+    AccountKind,
+    Channel,
+    Entry,
+    LedgerTransaction,
+    OrderEvent,
+    OrderRecord,
+    OrderStatus,
+)
 from .money import ZERO, round_down
 
 logger = logging.getLogger(__name__)
@@ -365,12 +373,16 @@ class _Batch:
         posting (the chain may have changed since), in the order it was paid."""
         if not records:
             return []
+        # The postings by id, then their lines: the lines are a view over the transfers, whose
+        # transaction index PostgreSQL uses only for ids it is given; joined to the postings by
+        # order, it scanned every transfer of the store once its statistics lagged behind a
+        # bulk of new ones (0.4 s per batch at a few million transfers).
+        funding = LedgerTransaction.objects.filter(order__in=records, kind="order_funding")
+        postings = list(funding.values_list("pk", flat=True))
+        if not postings:
+            return []
         return list(
-            Entry.objects.filter(
-                transaction__order__in=records,
-                transaction__kind="order_funding",
-                account__kind=AccountKind.WALLET,
-            )
+            Entry.objects.filter(transaction_id__in=postings, account__kind=AccountKind.WALLET)
             .order_by("pk")
             .values_list("transaction__order_id", "account__member_id", "amount")
         )
