@@ -97,7 +97,7 @@ class QueueEntry(graphene.ObjectType):
 
     @staticmethod
     def resolve_order_number(root, _info):
-        return root.order.number
+        return root.order_number
 
     @staticmethod
     def resolve_position(root, _info):
@@ -400,10 +400,12 @@ class RewardAccount(graphene.ObjectType):
 
     @staticmethod
     def resolve_history(root: AccountView, info, filter=None, **pagination):
-        lines = resolvers.resolve_history(info, root.member, filter)
-        return paginate(
-            lines, RewardHistoryEntryCountableConnection, ("-pk",), info=info, **pagination
+        history = resolvers.History(root.member, filter)
+        page = paginate(
+            history.lines, RewardHistoryEntryCountableConnection, ("-pk",), info=info, **pagination
         )
+        history.show([edge.node for edge in page.edges])
+        return page
 
     @staticmethod
     def resolve_withdrawals(root: AccountView, info, filter=None, **pagination):
