@@ -16,7 +16,8 @@ SIZES = {
     "latency": (30, 5),
     "release": (1_000_000, 50_000),
     "hook": (2000, 200),
-    "account": (200, 50),
+    # transfers of other customers in the store's ledger
+    "account": (2_000_000, 100_000),
     "simulation": (1_000_000, 50_000),
     "report": (1_000_000, 20_000),
 }

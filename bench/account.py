@@ -1,6 +1,10 @@
 """Benchmark 4: the storefront's account query (`rewardAccount`) through the plugin's GraphQL
-endpoint, for a customer with 1,000 releases and 1,000 ledger rows, first page of each. Its query
-count with 10 rows of each is the baseline: a page must not cost more as the history grows."""
+endpoint, for a customer with 1,000 releases and 1,000 ledger rows, first page of each, in a store
+whose ledger holds N transfers of other customers. Its query count with 10 rows of each is the
+baseline: a page must not cost more as the history grows. It is timed twice: right after the
+second half of the store's transfers was written, while PostgreSQL's statistics still describe
+the ledger of half the size (as after a day's release, until autovacuum analyzes the table; a
+plan that reads the whole ledger shows then), and again after ANALYZE; the slower p50 counts."""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ import json
 import time
 from decimal import Decimal
 
-from .common import median, progress
+from .common import add_members, median, progress
 
 PAGE = 20
+RUNS = 200
+STORE_MEMBERS = 10_000
 QUERY = """
 query MyRewards {
   rewardAccount {
@@ -55,7 +61,41 @@ def _add_rows(member, start: int, count: int) -> None:
         wallet.adjust(member, "wallet", Decimal(1), reason="bench", staff="bench", key=f"bench{n}")
 
 
-def run(runs: int) -> dict:
+def _store_ledger(channel, transfers: int, prefix: str) -> None:
+    """`transfers` transfers to the energy accounts of STORE_MEMBERS new members of the channel
+    (referral codes `prefix` + 12 digits), set-based, in one posting."""
+    from django.db import connection
+
+    add_members(channel, STORE_MEMBERS, prefix)
+    with connection.cursor() as c:
+        c.execute(
+            "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
+            " VALUES (%s, %s, 'bench_seed', current_date, '', now()) RETURNING id",
+            [channel.pk, f"bench:store:{prefix}"],
+        )
+        txn = c.fetchone()[0]
+        c.execute(
+            "WITH energy AS (SELECT row_number() OVER (ORDER BY a.id) - 1 AS n, a.id"
+            "   FROM dividend_account a JOIN dividend_member m ON m.id = a.member_id"
+            "  WHERE a.channel_id = %(ch)s AND a.kind = 'energy'"
+            "    AND m.referral_code LIKE %(prefix)s || '____________')"
+            " INSERT INTO dividend_transfer"
+            " (transaction_id, debit_account_id, credit_account_id, unit, amount)"
+            " SELECT %(txn)s, s.id, e.id, 'ENERGY', 1 FROM generate_series(1, %(n)s) AS i"
+            " JOIN energy e ON e.n = i %% %(members)s"
+            " JOIN dividend_account s ON s.channel_id = %(ch)s AND s.member_id IS NULL"
+            "   AND s.kind = 'energy_issued'",
+            {
+                "ch": channel.pk,
+                "txn": txn,
+                "n": transfers,
+                "members": STORE_MEMBERS,
+                "prefix": prefix,
+            },
+        )
+
+
+def run(transfers: int) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -96,15 +136,30 @@ def run(runs: int) -> dict:
     pages = (len(account["releases"]["edges"]), len(account["history"]["edges"]))
     if totals[0] != 1000 or totals[1] < 1000 or pages != (PAGE, PAGE):
         raise RuntimeError(f"unexpected account page: totals {totals}, pages {pages}")
-    for _ in range(5):
-        request()
-    progress(f"{runs} account queries")
-    durations = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        request()
-        durations.append(time.perf_counter() - start)
-    ms = median(durations) * 1000
+    progress(f"{transfers:,} transfers of {2 * STORE_MEMBERS:,} other customers")
+    _store_ledger(channel, transfers // 2, "S")
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+    _store_ledger(channel, transfers - transfers // 2, "T")
+
+    def timed_runs() -> list[float]:
+        for _ in range(5):
+            request()
+        durations = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            request()
+            durations.append(time.perf_counter() - start)
+        return sorted(durations)
+
+    progress(f"{RUNS} account queries, statistics of half the ledger")
+    stale = timed_runs()
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+    progress(f"{RUNS} account queries, after ANALYZE")
+    fresh = timed_runs()
+    ms = max(median(stale), median(fresh)) * 1000
+    durations = stale if median(stale) >= median(fresh) else fresh
     return {
         "name": "account query, 1,000 releases + 1,000 rows",
         "value": round(ms, 2),
@@ -117,10 +172,13 @@ def run(runs: int) -> dict:
             "p50 <= 15 ms": ms <= 15,
         },
         "details": {
-            "runs": runs,
+            "runs": RUNS,
+            "store_transfers": transfers,
+            "p50_ms_before_analyze": round(median(stale) * 1000, 2),
+            "p50_ms_after_analyze": round(median(fresh) * 1000, 2),
             "queries_10_rows": small,
             "queries_1000_rows": large,
             "page_size": PAGE,
-            "p90_ms": round(sorted(durations)[int(len(durations) * 0.9)] * 1000, 2),
+            "p90_ms": round(durations[int(len(durations) * 0.9)] * 1000, 2),
         },
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from .common import peak_rss_mb, progress, timed
+from .common import add_members, peak_rss_mb, progress, timed
 
 
 def _populate(channel, members: int) -> None:
@@ -13,23 +13,9 @@ def _populate(channel, members: int) -> None:
     set-based (creating a million members one by one would take longer than the benchmark)."""
     from django.db import connection
 
+    progress(f"creating {members} members with accounts")
+    add_members(channel, members, "B", ("member", "silver", "gold", "platinum"))
     with connection.cursor() as c:
-        progress(f"creating {members} members with accounts")
-        c.execute(
-            "INSERT INTO dividend_member (channel_id, referral_code, tier_code, granted_tier_code,"
-            " created_at) SELECT %s, 'B' || lpad(i::text, 12, '0'),"
-            " (ARRAY['member','silver','gold','platinum'])[1 + i %% 4], '', now()"
-            " FROM generate_series(1, %s) AS i",
-            [channel.pk, members],
-        )
-        c.execute(
-            "INSERT INTO dividend_account (channel_id, member_id, kind, unit, balance,"
-            " may_go_negative) SELECT %s, m.id, k.kind, k.unit, 0, false"
-            " FROM dividend_member m CROSS JOIN (VALUES ('points', 'PTS'), ('energy', 'ENERGY'),"
-            " ('contribution', 'CONTRIB'), ('wallet', %s)) AS k(kind, unit)"
-            " WHERE m.channel_id = %s",
-            [channel.pk, channel.currency, channel.pk],
-        )
         progress("one posting giving every member energy and contribution")
         c.execute(
             "INSERT INTO dividend_transaction (channel_id, key, kind, day, memo, created_at)"
