@@ -40,9 +40,6 @@ from .models import (
 )
 from .money import CONTRIBUTION, ENERGY, POINTS, minor_units
 
-# Queue entries read per query while looking for the head that covers a unit's payouts.
-_HEAD_CHUNK = 64
-
 # System accounts as the kernel names them and the state attribute holding each balance.
 _SYSTEM = {
     mv.PLATFORM: "platform",
@@ -318,11 +315,16 @@ class ChannelSlice:
 
     def head_rows(self, bound: int) -> list:
         """Waiting entries from the head, until those that do not expire by now are owed more
-        than `bound` (what the unit could pay out at most), then `even_k` more: no payout of
-        the unit can reach an entry behind them, so new entries can join after them. Entries
-        past their lifetime come first (every entry lives as long) and are all read."""
+        than `bound` (what the unit could pay out at most), then `even_k` more that do not
+        expire by now: no payout of the unit can reach an entry behind them, so new entries can
+        join after them. Entries past their lifetime are read wherever they stand (an entry
+        that joined under a shorter lifetime can expire before older ones), and the kernel
+        expires them."""
         now = self.now
-        owed, last_seq, extra, size = 0, 0, None, 4
+        owed, last_seq, size = 0, 0, 4
+        # Even mode pays the first even_k waiting entries: once the bound is reached, read on
+        # until that many (and one more) that stay waiting stand behind it.
+        behind = None
         rows: list = []
         while True:
             with connection.cursor() as cursor:
@@ -330,23 +332,26 @@ class ChannelSlice:
                     f"SELECT seq, {self._ENTRY_COLUMNS} FROM dividend_queue_entry"
                     " WHERE channel_id = %s AND status = 'waiting' AND seq > %s"
                     " ORDER BY seq LIMIT %s",
-                    [self.channel.pk, last_seq, extra or size],
+                    [self.channel.pk, last_seq, size],
                 )
                 batch = cursor.fetchall()
             rows += batch
-            if len(batch) < (extra or size) or extra is not None:
-                break
-            last_seq = batch[-1][0]
             for row in batch:
                 expires = row[8]
-                if expires is None or expires > now:
+                if expires is not None and expires <= now:
+                    continue
+                if behind is not None:
+                    behind += 1
+                else:
                     owed += self.minor(row[3] - row[4])
-            if owed > bound:
-                # Even mode pays the first even_k waiting entries: keep that many behind the
-                # last one the bound reaches.
-                extra = self.config.even_k + 1
+                    if owed > bound:
+                        behind = 0
+            wanted = self.config.even_k + 1
+            if len(batch) < size or (behind is not None and behind >= wanted):
+                break
+            last_seq = batch[-1][0]
             # A funding usually reaches one or two entries; a long quiet spell, many.
-            size = min(size * 4, 256)
+            size = min(size * 4, 256) if behind is None else max(wanted - behind, 4)
         return [row[1:] for row in rows]
 
     def place_entries(self, entry_rows, head) -> dict[int, Entry]:

@@ -352,3 +352,27 @@ def test_the_audit_flags_a_pool_refilled_by_a_write_off(dividend_shop, make_user
     assert problems[0].rows == [
         "dividend_pool 60.00 != funding 20.00 - payouts 0.00 + given back 0.00"
     ]
+
+
+def test_even_mode_reaches_past_expired_entries_to_the_first_k_waiting(dividend_shop, make_user):
+    # Entries that joined under a shorter lifetime expire while older ones behind no lifetime
+    # still wait: the even split goes to the first even_k entries still waiting however many
+    # expired ones stand between them.
+    shop = dividend_shop(payout_mode="even", even_k="2", queue_max_amount="100000")
+    head, *expiring, second, buyer = (make_user() for _ in range(9))
+    first = shop.order(head, "10000")
+    stale = [shop.order(customer, "1000") for customer in expiring]
+    shop.order(second, "500")
+    QueueEntry.objects.filter(order__in=stale).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    before = shop.wallet(head), shop.wallet(second)
+    assert QueueEntry.objects.get(order=first).status == QueueStatus.WAITING
+    shop.order(buyer, "100")  # 20.00 in halves between the head and the second entry
+    statuses = [QueueEntry.objects.get(order=record).status for record in stale]
+    assert statuses == [QueueStatus.EXPIRED] * 6
+    assert (shop.wallet(head) - before[0], shop.wallet(second) - before[1]) == (
+        D("10.00"),
+        D("10.00"),
+    )
+    assert audit_channel(shop.channel) == []
