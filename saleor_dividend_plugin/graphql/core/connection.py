@@ -95,14 +95,9 @@ def paginate(
     if before:
         page = page.filter(_beyond(keys, _decode(model, keys, before), forward=False))
     order = ordering if forward else tuple(_flip(name) for name in ordering)
-    if queryset.query.select_related:
-        # The page's keys first, in a subquery, then its rows: what the queryset joins for
-        # display (a history line's transaction and order) is fetched for one page, not for
-        # every match.
-        rows = queryset.filter(pk__in=page.order_by(*order).values("pk")[: size + 1])
-    else:
-        # Nothing joined: the page is its rows (one subquery less to build and plan).
-        rows = page
+    # The page is its rows. What a resolver shows beside them (a history line's posting) it
+    # reads for the page afterwards: joined here, it would be joined for every match.
+    rows = page
     counted = _wants_total(info)
     if counted:
         rows = rows.annotate(matching_count=_CountOf(queryset.order_by().values("pk")))
