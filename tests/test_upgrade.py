@@ -147,6 +147,30 @@ def test_a_store_upgraded_with_order_events_waiting_keeps_its_books_and_applies_
     assert audit_channel(shop.channel) == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_going_back_to_snapshot_events_with_events_waiting_is_refused(make_shop, make_user):
+    shop = make_shop()
+    order = services.charge(
+        services.place_order("web", "USD", make_user(), [(D("40"), "default")], notify=False),
+        notify=False,
+    )
+    OrderEvent.objects.create(channel=shop.channel, order_id=str(order.pk))
+    newest = latest()
+    try:
+        with pytest.raises(RuntimeError, match=r"1 order event\(s\) are waiting to be applied"):
+            migrate(SNAPSHOT_EVENTS)
+        # Refused before the snapshot column came back: the event is there as it was queued.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM information_schema.columns"
+                " WHERE table_name = 'dividend_order_event' AND column_name = 'snapshot'"
+            )
+            assert cursor.fetchone()[0] == 0
+    finally:
+        migrate(newest)
+    assert list(OrderEvent.objects.values_list("order_id", flat=True)) == [str(order.pk)]
+
+
 # The version that kept one ledger row per leg.
 LEG_ROWS = "0007_order_events_name_the_order"
 

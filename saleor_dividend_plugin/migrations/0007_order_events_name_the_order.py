@@ -3,6 +3,19 @@
 from django.db import migrations
 
 
+def refuse_waiting_events(apps, schema_editor):
+    """Going back to events that carried their order's snapshot: an event queued since holds only
+    the order's id, which the previous version cannot apply, and there is no snapshot to give it."""
+    waiting = apps.get_model("saleor_dividend_plugin", "OrderEvent").objects.count()
+    if waiting:
+        raise RuntimeError(
+            f"{waiting} order event(s) are waiting to be applied, and the version before "
+            "0007_order_events_name_the_order cannot apply them. Migrate forward again, let the "
+            "workers apply them (or run `manage.py dividend_settle`, which applies them first), "
+            "then migrate back."
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -14,4 +27,6 @@ class Migration(migrations.Migration):
             model_name='orderevent',
             name='snapshot',
         ),
+        # Reversed first: refuse before the snapshot column comes back.
+        migrations.RunPython(migrations.RunPython.noop, refuse_waiting_events),
     ]
