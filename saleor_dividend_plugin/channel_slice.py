@@ -23,9 +23,8 @@ from .kernel.movements import Effects
 from .kernel.rules import from_minor, to_minor
 from .kernel.state import NEVER, WAITING, ChannelState, Entry
 from .ledger import Accounts, unit_of
-from .members import new_referral_code
+from .members import members_for
 from .models import (
-    MEMBER_KINDS,
     Account,
     AccountKind,
     Channel,
@@ -133,50 +132,7 @@ class ChannelSlice:
     def members_for_users(self, user_ids) -> dict:
         """Members of these customers, created (with their accounts) where they have none yet.
         Returns {user id: member}."""
-        channel = self.channel
-        wanted = set(user_ids)
-        found = {m.user_id: m for m in Member.objects.filter(channel=channel, user_id__in=wanted)}
-        for _ in range(5):
-            missing = wanted - found.keys()
-            if not missing:
-                break
-            lowest = self.config.tiers[0].code
-            # Ignoring conflicts: another request may have created the member meanwhile, or a
-            # referral code may have collided; whoever is still missing is tried again.
-            Member.objects.bulk_create(
-                [
-                    Member(
-                        channel=channel,
-                        user_id=user_id,
-                        referral_code=new_referral_code(),
-                        tier_code=lowest,
-                        created_at=self.now,
-                    )
-                    for user_id in missing
-                ],
-                ignore_conflicts=True,
-            )
-            created = list(Member.objects.filter(channel=channel, user_id__in=missing))
-            opened = set(
-                Account.objects.filter(member__in=created).values_list("member_id", flat=True)
-            )
-            Account.objects.bulk_create(
-                [
-                    Account(
-                        channel=channel,
-                        member=member,
-                        kind=kind,
-                        unit=unit_of(kind, channel),
-                    )
-                    for member in created
-                    if member.pk not in opened
-                    for kind in sorted(MEMBER_KINDS)
-                ]
-            )
-            found.update((m.user_id, m) for m in created)
-        if wanted - found.keys():
-            raise RuntimeError("could not allocate unique referral codes")
-        return found
+        return members_for(self.channel, user_ids, now=self.now)
 
     def load_members(self, member_ids, refunding=()) -> None:
         """These members and their referrers (three levels) into the state, with their balances

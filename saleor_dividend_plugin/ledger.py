@@ -89,15 +89,12 @@ class Accounts:
             self._member[(account.member_id, account.kind)] = account
 
 
-def open_member_accounts(member: Member) -> None:
+def open_member_accounts(channel: Channel, members: Iterable[Member]) -> None:
+    """Each member's accounts in `channel`, at zero, in one statement."""
     Account.objects.bulk_create(
         [
-            Account(
-                channel_id=member.channel_id,
-                member=member,
-                kind=kind,
-                unit=unit_of(kind, member.channel),
-            )
+            Account(channel=channel, member=member, kind=kind, unit=unit_of(kind, channel))
+            for member in members
             for kind in sorted(MEMBER_KINDS)
         ]
     )

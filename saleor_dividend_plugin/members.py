@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .ledger import open_member_accounts
 from .locks import lock_channel
-from .models import Channel, Member, OrderRecord, OrderStatus
+from .models import Account, Channel, Member, OrderRecord, OrderStatus
 
 # No 0/O or 1/I: codes are read aloud and typed from screenshots.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -29,29 +29,47 @@ def new_referral_code() -> str:
 
 def member_for(channel: Channel, user_id) -> Member:
     """The customer's membership in the channel, created on first use."""
-    member = Member.objects.filter(channel=channel, user_id=user_id).first()
-    if member is not None:
-        return member
+    return members_for(channel, [user_id])[user_id]
+
+
+def members_for(channel: Channel, user_ids, now=None) -> dict:
+    """The memberships of these customers in the channel, created (with their accounts, dated
+    `now`, by default the current time) where they have none yet. Returns {user id: member}."""
+    wanted = set(user_ids)
+    found = {m.user_id: m for m in Member.objects.filter(channel=channel, user_id__in=wanted)}
     lowest = channel.settings.tiers[0].code
     for _ in range(5):
-        try:
-            with transaction.atomic():
-                member = Member.objects.create(
-                    channel=channel,
-                    user_id=user_id,
-                    referral_code=new_referral_code(),
-                    tier_code=lowest,
-                    # The model's default is bound at import; the report dates members by this.
-                    created_at=timezone.now(),
-                )
-                open_member_accounts(member)
-                return member
-        except IntegrityError:
-            # Either another worker created the member first, or the code collided.
-            member = Member.objects.filter(channel=channel, user_id=user_id).first()
-            if member is not None:
-                return member
-    raise RuntimeError("could not allocate a unique referral code")
+        missing = wanted - found.keys()
+        if not missing:
+            return found
+        # Ignoring conflicts: another request may have created the member meanwhile, or a
+        # referral code may have collided; whoever is still missing is tried again. A member
+        # and its accounts are created in one transaction, so a member found has its accounts,
+        # unless this call created it.
+        with transaction.atomic():
+            Member.objects.bulk_create(
+                [
+                    Member(
+                        channel=channel,
+                        user_id=user_id,
+                        referral_code=new_referral_code(),
+                        tier_code=lowest,
+                        # The model's default is bound at import; the report dates members by this.
+                        created_at=now or timezone.now(),
+                    )
+                    for user_id in missing
+                ],
+                ignore_conflicts=True,
+            )
+            created = list(Member.objects.filter(channel=channel, user_id__in=missing))
+            opened = set(
+                Account.objects.filter(member__in=created).values_list("member_id", flat=True)
+            )
+            open_member_accounts(channel, [m for m in created if m.pk not in opened])
+        found.update((m.user_id, m) for m in created)
+    if wanted - found.keys():
+        raise RuntimeError("could not allocate unique referral codes")
+    return found
 
 
 def referrer_chain(member: Member) -> list[Member]:

@@ -50,7 +50,7 @@ def new_member(channel, tier_code="member"):
     member = Member.objects.create(
         channel=channel, user=None, referral_code=new_referral_code(), tier_code=tier_code
     )
-    open_member_accounts(member)
+    open_member_accounts(channel, [member])
     return member
 
 
