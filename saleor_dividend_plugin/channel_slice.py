@@ -21,8 +21,8 @@ from django.utils import timezone
 from .kernel import movements as mv
 from .kernel.movements import Effects
 from .kernel.rules import from_minor, to_minor
-from .kernel.state import NEVER, WAITING, ChannelState, Entry
-from .ledger import Accounts, unit_of
+from .kernel.state import NEVER, SYSTEM_BALANCES, WAITING, ChannelState, Entry
+from .ledger import Accounts, kernel_account
 from .members import members_for
 from .models import (
     Account,
@@ -39,21 +39,6 @@ from .models import (
 )
 from .money import CONTRIBUTION, ENERGY, POINTS, minor_units
 
-# System accounts as the kernel names them and the state attribute holding each balance.
-_SYSTEM = {
-    mv.PLATFORM: "platform",
-    mv.DIVIDEND_POOL: "dividend_pool",
-    mv.RELEASE_POOL: "release_pool",
-    mv.POINTS_BACKING: "backing",
-    mv.WRITE_OFF: "write_off",
-    mv.WRITE_OFF_POINTS: "write_off_points",
-    mv.GIFT_CARDS: "gift_cards",
-    mv.WITHDRAWALS_PENDING: "withdrawals_pending",
-    mv.WITHDRAWALS_PAID: "withdrawals_paid",
-    mv.POINTS_ISSUED: "points_issued",
-    mv.ENERGY_ISSUED: "energy_issued",
-    mv.CONTRIBUTION_ISSUED: "contribution_issued",
-}
 # The kernel's units as the ledger names them; money is in the channel's currency.
 _LEDGER_UNITS = {mv.PTS: POINTS, mv.ENERGY_UNIT: ENERGY, mv.CONTRIB: CONTRIBUTION}
 # Postings about one member's own order carry that member (the account history lists them).
@@ -120,14 +105,12 @@ class ChannelSlice:
     def _system_balances(self) -> None:
         state = self.state
         for account in Account.objects.filter(channel=self.channel, member__isnull=True):
-            kind = account.kind
-            if kind == AccountKind.WRITE_OFF and account.unit == POINTS:
-                kind = mv.WRITE_OFF_POINTS
-            elif account.unit != unit_of(account.kind, self.channel):
+            name = kernel_account(account.kind, account.unit, self.channel.currency)
+            if name is None:
                 continue
             self.accounts._system[(account.kind, account.unit)] = account
             places = 0 if account.unit == POINTS else self.places
-            setattr(state, _SYSTEM[kind], int(account.balance.scaleb(places)))
+            setattr(state, SYSTEM_BALANCES[name], int(account.balance.scaleb(places)))
 
     def members_for_users(self, user_ids) -> dict:
         """Members of these customers, created (with their accounts) where they have none yet.

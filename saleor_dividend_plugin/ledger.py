@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .kernel import movements as mv
 from .models import (
     MEMBER_KINDS,
     SOURCE_KINDS,
@@ -40,6 +41,15 @@ class UnbalancedPosting(ValueError):
 
 def unit_of(kind: str, channel: Channel) -> str:
     return MEMBER_UNITS.get(kind) or SYSTEM_UNITS.get(kind) or channel.currency
+
+
+def kernel_account(kind: str, unit: str, currency: str) -> str | None:
+    """The rules kernel's name (kernel.movements) of the system account of `kind` in `unit`:
+    the kind itself in its own unit, and the write-off of points apart; None for any other unit
+    (the kernel keeps no such balance)."""
+    if kind == AccountKind.WRITE_OFF and unit == POINTS:
+        return mv.WRITE_OFF_POINTS
+    return kind if unit == (SYSTEM_UNITS.get(kind) or currency) else None
 
 
 def channel_day(channel: Channel, when: datetime.datetime | None = None) -> datetime.date:

@@ -21,8 +21,26 @@ from decimal import Decimal
 
 from ..config import ChannelConfig
 from ..money import minor_units
+from . import movements as mv
 from . import rules
 from .rules import SCALE, scaled
+
+# The state attribute that holds each system account's balance, by the account's kernel name
+# (kernel.movements).
+SYSTEM_BALANCES = {
+    mv.PLATFORM: "platform",
+    mv.DIVIDEND_POOL: "dividend_pool",
+    mv.RELEASE_POOL: "release_pool",
+    mv.POINTS_BACKING: "backing",
+    mv.WRITE_OFF: "write_off",
+    mv.WRITE_OFF_POINTS: "write_off_points",
+    mv.GIFT_CARDS: "gift_cards",
+    mv.WITHDRAWALS_PENDING: "withdrawals_pending",
+    mv.WITHDRAWALS_PAID: "withdrawals_paid",
+    mv.POINTS_ISSUED: "points_issued",
+    mv.ENERGY_ISSUED: "energy_issued",
+    mv.CONTRIBUTION_ISSUED: "contribution_issued",
+}
 
 WAITING, FREED, EXPIRED, CANCELLED = "waiting", "freed", "expired", "cancelled"
 PENDING, CONFIRMED, VOID = "pending", "confirmed", "void"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from ..config import ChannelConfig
 from ..kernel.rules import to_minor
-from ..kernel.state import DAY_SECONDS, ChannelState, Entry
-from ..models import AccountKind
-from ..money import CONTRIBUTION, ENERGY, POINTS, ZERO, minor_units
+from ..kernel.state import DAY_SECONDS, SYSTEM_BALANCES, ChannelState, Entry
+from ..ledger import kernel_account
+from ..money import POINTS, minor_units
 from .ledger_figures import ChannelSnapshot
 
 
@@ -26,22 +26,11 @@ def state_from_channel(
     places = minor_units(currency)
     state = ChannelState(config, currency)
 
-    def system(kind: str, unit: str = currency) -> int:
-        balance = snapshot.system.get((kind, unit), ZERO)
-        return int(balance) if unit == POINTS else to_minor(balance, places)
-
-    state.platform = system(AccountKind.PLATFORM)
-    state.dividend_pool = system(AccountKind.DIVIDEND_POOL)
-    state.release_pool = system(AccountKind.RELEASE_POOL)
-    state.backing = system(AccountKind.POINTS_BACKING)
-    state.write_off = system(AccountKind.WRITE_OFF)
-    state.write_off_points = system(AccountKind.WRITE_OFF, POINTS)
-    state.gift_cards = system(AccountKind.GIFT_CARDS)
-    state.withdrawals_pending = system(AccountKind.WITHDRAWALS_PENDING)
-    state.withdrawals_paid = system(AccountKind.WITHDRAWALS_PAID)
-    state.points_issued = system(AccountKind.POINTS_ISSUED, POINTS)
-    state.energy_issued = system(AccountKind.ENERGY_ISSUED, ENERGY)
-    state.contribution_issued = system(AccountKind.CONTRIBUTION_ISSUED, CONTRIBUTION)
+    for (kind, unit), balance in snapshot.system.items():
+        name = kernel_account(kind, unit, currency)
+        if name is not None:
+            amount = int(balance) if unit == POINTS else to_minor(balance, places)
+            setattr(state, SYSTEM_BALANCES[name], amount)
     if config.point_value_mode == "rate" and snapshot.scheduled_point_value is not None:
         state.scheduled_value = snapshot.scheduled_point_value
         state.valued_day = snapshot.scheduled_on.toordinal()
