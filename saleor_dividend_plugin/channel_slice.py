@@ -21,9 +21,8 @@ from django.utils import timezone
 from .kernel import movements as mv
 from .kernel.movements import Effects
 from .kernel.rules import from_minor, to_minor
-from .kernel.state import NEVER, SYSTEM_BALANCES, WAITING, ChannelState, Entry
-from .ledger import Accounts, kernel_account
-from .members import members_for
+from .kernel.state import NEVER, WAITING, ChannelState, Entry
+from .ledger import Accounts, kernel_balance
 from .models import (
     Account,
     AccountKind,
@@ -103,19 +102,12 @@ class ChannelSlice:
     # Loading --------------------------------------------------------------------------------
 
     def _system_balances(self) -> None:
-        state = self.state
+        state, currency = self.state, self.channel.currency
         for account in Account.objects.filter(channel=self.channel, member__isnull=True):
-            name = kernel_account(account.kind, account.unit, self.channel.currency)
-            if name is None:
-                continue
-            self.accounts._system[(account.kind, account.unit)] = account
-            places = 0 if account.unit == POINTS else self.places
-            setattr(state, SYSTEM_BALANCES[name], int(account.balance.scaleb(places)))
-
-    def members_for_users(self, user_ids) -> dict:
-        """Members of these customers, created (with their accounts) where they have none yet.
-        Returns {user id: member}."""
-        return members_for(self.channel, user_ids, now=self.now)
+            held = kernel_balance(account.kind, account.unit, account.balance, currency)
+            if held is not None:
+                self.accounts._system[(account.kind, account.unit)] = account
+                setattr(state, *held)
 
     def load_members(self, member_ids, refunding=()) -> None:
         """These members and their referrers (three levels) into the state, with their balances
@@ -263,7 +255,7 @@ class ChannelSlice:
         owed, last_seq, size = 0, 0, 4
         # Even mode pays the first even_k waiting entries: once the bound is reached, read on
         # until that many (and one more) that stay waiting stand behind it.
-        behind = None
+        behind, wanted = None, self.config.even_k + 1
         rows: list = []
         while True:
             with connection.cursor() as cursor:
@@ -285,7 +277,6 @@ class ChannelSlice:
                     owed += self.minor(row[3] - row[4])
                     if owed > bound:
                         behind = 0
-            wanted = self.config.even_k + 1
             if len(batch) < size or (behind is not None and behind >= wanted):
                 break
             last_seq = batch[-1][0]

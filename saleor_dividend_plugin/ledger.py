@@ -12,6 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .kernel import movements as mv
+from .kernel.rules import to_minor
+from .kernel.state import SYSTEM_BALANCES
 from .models import (
     MEMBER_KINDS,
     SOURCE_KINDS,
@@ -21,7 +23,7 @@ from .models import (
     LedgerTransaction,
     Member,
 )
-from .money import CONTRIBUTION, ENERGY, POINTS
+from .money import CONTRIBUTION, ENERGY, POINTS, minor_units
 
 MEMBER_UNITS = {
     AccountKind.POINTS: POINTS,
@@ -43,13 +45,20 @@ def unit_of(kind: str, channel: Channel) -> str:
     return MEMBER_UNITS.get(kind) or SYSTEM_UNITS.get(kind) or channel.currency
 
 
-def kernel_account(kind: str, unit: str, currency: str) -> str | None:
-    """The rules kernel's name (kernel.movements) of the system account of `kind` in `unit`:
-    the kind itself in its own unit, and the write-off of points apart; None for any other unit
-    (the kernel keeps no such balance)."""
+def kernel_balance(kind: str, unit: str, balance: Decimal, currency: str) -> tuple[str, int] | None:
+    """Where the rules kernel keeps the balance of the system account of `kind` in `unit` (its
+    `ChannelState` attribute, kernel.state.SYSTEM_BALANCES) and the balance as the kernel counts
+    it (points whole, the rest in the currency's minor unit). Each kind counts in its own unit,
+    and the write-off of points apart; None for any other unit (the kernel keeps no such
+    balance)."""
     if kind == AccountKind.WRITE_OFF and unit == POINTS:
-        return mv.WRITE_OFF_POINTS
-    return kind if unit == (SYSTEM_UNITS.get(kind) or currency) else None
+        name = mv.WRITE_OFF_POINTS
+    elif unit == (SYSTEM_UNITS.get(kind) or currency):
+        name = kind
+    else:
+        return None
+    amount = int(balance) if unit == POINTS else to_minor(balance, minor_units(currency))
+    return SYSTEM_BALANCES[name], amount
 
 
 def channel_day(channel: Channel, when: datetime.datetime | None = None) -> datetime.date:

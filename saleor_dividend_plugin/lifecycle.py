@@ -25,6 +25,7 @@ from .kernel import events
 from .kernel.rules import from_minor
 from .kernel.state import CONFIRMED, PENDING, VOID, Order
 from .locks import LockSpace, lock_channel
+from .members import members_for
 from .models import (
     AccountKind,
     Channel,
@@ -314,7 +315,7 @@ class _Batch:
             for s in self.snapshots
             if s.order_id not in self.records and s.user_id is not None and channel.active
         }
-        self.members = sl.members_for_users(users) if users else {}
+        self.members = members_for(channel, users, now=sl.now) if users else {}
         refunding = {s.order_id for s in self.snapshots if s.refunded > 0}
         confirmed = [
             r for r in self.records.values()

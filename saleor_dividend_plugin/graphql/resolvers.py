@@ -140,7 +140,7 @@ class History:
         postings = postings.only(
             "created_at", "day", "kind", "memo", "order__number", "order__member_id"
         )
-        by_id = {posting.pk: posting for posting in postings} if lines else {}
+        by_id = {posting.pk: posting for posting in postings}
         for line in lines:
             line.transaction = by_id[line.transaction_id]
             line.account = self.accounts[line.account_id]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from ..config import ChannelConfig
 from ..kernel.rules import to_minor
-from ..kernel.state import DAY_SECONDS, SYSTEM_BALANCES, ChannelState, Entry
-from ..ledger import kernel_account
-from ..money import POINTS, minor_units
+from ..kernel.state import DAY_SECONDS, ChannelState, Entry
+from ..ledger import kernel_balance
+from ..money import minor_units
 from .ledger_figures import ChannelSnapshot
 
 
@@ -27,10 +27,9 @@ def state_from_channel(
     state = ChannelState(config, currency)
 
     for (kind, unit), balance in snapshot.system.items():
-        name = kernel_account(kind, unit, currency)
-        if name is not None:
-            amount = int(balance) if unit == POINTS else to_minor(balance, places)
-            setattr(state, SYSTEM_BALANCES[name], amount)
+        held = kernel_balance(kind, unit, balance, currency)
+        if held is not None:
+            setattr(state, *held)
     if config.point_value_mode == "rate" and snapshot.scheduled_point_value is not None:
         state.scheduled_value = snapshot.scheduled_point_value
         state.valued_day = snapshot.scheduled_on.toordinal()

@@ -97,11 +97,10 @@ def paginate(
     order = ordering if forward else tuple(_flip(name) for name in ordering)
     # The page is its rows. What a resolver shows beside them (a history line's posting) it
     # reads for the page afterwards: joined here, it would be joined for every match.
-    rows = page
     counted = _wants_total(info)
     if counted:
-        rows = rows.annotate(matching_count=_CountOf(queryset.order_by().values("pk")))
-    rows = list(rows.order_by(*order)[: size + 1])
+        page = page.annotate(matching_count=_CountOf(queryset.order_by().values("pk")))
+    rows = list(page.order_by(*order)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
